@@ -1,0 +1,269 @@
+import { EventEmitter } from 'node:events';
+import { RecordedEvent } from './events';
+import { AllBatch, EventFilter, EventStore, Subscription } from './event-store.port';
+import { CollectionSpec, ReadStore } from './read-store.port';
+import { NotReadyError } from './errors';
+import { padPosition, parsePosition } from './position';
+import { EventRegistry } from './registry';
+
+/**
+ * A projection turns events into read models. It is delivered events at least once, in position order,
+ * so every update it makes must be idempotent: guard it with the event's position (see positionGuard).
+ */
+export interface Projection {
+  readonly name: string;
+  /** Only these events are delivered. */
+  readonly filter?: EventFilter;
+  /** Collections it owns: created at start, dropped on rebuild. */
+  readonly collections: CollectionSpec[];
+  handle(events: RecordedEvent[], store: ReadStore): Promise<void>;
+}
+
+export const CHECKPOINTS = 'projection_checkpoints';
+
+/** `_pos` guard for idempotent updates: apply only if the document has not seen this position yet. */
+export function positionGuard(position: bigint): { _pos: { $lt: string } } {
+  return { _pos: { $lt: padPosition(position) } };
+}
+
+export interface ProjectionStatus {
+  name: string;
+  /** Last position handled (-1 before the first). */
+  checkpoint: string;
+  state: 'starting' | 'running' | 'stopped' | 'failed' | 'rebuilding';
+  lastEventAt: string | null;
+  error?: string;
+}
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+/** Checkpoints: one document per projection, the position as a zero-padded decimal string, updated compare-and-set. */
+export class CheckpointStore {
+  constructor(private readonly store: ReadStore) {}
+
+  async init(): Promise<void> {
+    await this.store.ensureCollection({ name: CHECKPOINTS });
+  }
+
+  async get(name: string): Promise<bigint> {
+    const doc = await this.store.get<{ _id: string; position: string }>(CHECKPOINTS, name);
+    return doc ? parsePosition(doc.position) : -1n;
+  }
+
+  /** Moves the checkpoint forward only; returns false when it was already at or past `position`. */
+  async advance(name: string, position: bigint): Promise<boolean> {
+    const padded = padPosition(position);
+    const res = await this.store.update(
+      CHECKPOINTS,
+      name,
+      { $set: { position: padded, updatedAt: new Date().toISOString() } },
+      { upsert: true, guard: { position: { $lt: padded } } },
+    );
+    return res.matched || res.upserted;
+  }
+
+  async reset(name: string): Promise<void> {
+    await this.store.delete(CHECKPOINTS, name);
+  }
+}
+
+interface Running {
+  projection: Projection;
+  checkpoint: bigint;
+  state: ProjectionStatus['state'];
+  lastEventAt: string | null;
+  error?: string;
+  subscription?: Subscription;
+}
+
+export interface RunnerOptions {
+  batchSize?: number;
+}
+
+/**
+ * Runs projections from the event store into the read store: one subscription and one checkpoint per
+ * projection, resume after restart from the checkpoint, rebuild from zero on demand.
+ */
+export class ProjectionRunner {
+  private readonly running = new Map<string, Running>();
+  private readonly emitter = new EventEmitter();
+  readonly checkpoints: CheckpointStore;
+
+  constructor(
+    private readonly events: EventStore,
+    private readonly store: ReadStore,
+    private readonly registry: EventRegistry,
+    private readonly projections: Projection[],
+    private readonly logger: Logger,
+    private readonly options: RunnerOptions = {},
+  ) {
+    this.checkpoints = new CheckpointStore(store);
+    this.emitter.setMaxListeners(0);
+    const names = new Set<string>();
+    for (const p of projections) {
+      if (names.has(p.name)) throw new Error(`duplicate projection ${p.name}`);
+      names.add(p.name);
+    }
+  }
+
+  names(): string[] {
+    return this.projections.map((p) => p.name);
+  }
+
+  async prepare(): Promise<void> {
+    await this.checkpoints.init();
+    for (const p of this.projections) for (const c of p.collections) await this.store.ensureCollection(c);
+  }
+
+  async start(): Promise<void> {
+    await this.prepare();
+    for (const p of this.projections) await this.startOne(p);
+  }
+
+  private async startOne(projection: Projection): Promise<void> {
+    const checkpoint = await this.checkpoints.get(projection.name);
+    const run: Running = { projection, checkpoint, state: 'running', lastEventAt: null };
+    this.running.set(projection.name, run);
+    run.subscription = this.events.subscribeToAll(
+      { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 1000 },
+      (batch) => this.apply(run, batch),
+    );
+    run.subscription.done.catch((err: Error) => {
+      run.state = 'failed';
+      run.error = err.message;
+      this.logger.error({ projection: projection.name, err: err.message }, 'projection stopped on error');
+    });
+    this.logger.info({ projection: projection.name, checkpoint: checkpoint.toString() }, 'projection started');
+  }
+
+  private async apply(run: Running, batch: AllBatch): Promise<void> {
+    if (batch.events.length) {
+      await run.projection.handle(
+        batch.events.map((e) => this.registry.upcast(e)),
+        this.store,
+      );
+      run.lastEventAt = batch.events[batch.events.length - 1].metadata.occurredAt;
+    }
+    if (batch.checkpoint > run.checkpoint) {
+      await this.checkpoints.advance(run.projection.name, batch.checkpoint);
+      run.checkpoint = batch.checkpoint;
+      this.emitter.emit('advanced');
+    }
+  }
+
+  async stop(): Promise<void> {
+    for (const run of this.running.values()) {
+      await run.subscription?.stop();
+      if (run.state !== 'failed') run.state = 'stopped';
+    }
+  }
+
+  status(): ProjectionStatus[] {
+    return this.projections.map((p) => {
+      const run = this.running.get(p.name);
+      return {
+        name: p.name,
+        checkpoint: (run?.checkpoint ?? -1n).toString(),
+        state: run?.state ?? 'stopped',
+        lastEventAt: run?.lastEventAt ?? null,
+        ...(run?.error ? { error: run.error } : {}),
+      };
+    });
+  }
+
+  isLocal(name: string): boolean {
+    const run = this.running.get(name);
+    return !!run && (run.state === 'running' || run.state === 'rebuilding');
+  }
+
+  localCheckpoint(name: string): bigint | undefined {
+    return this.running.get(name)?.checkpoint;
+  }
+
+  onAdvance(listener: () => void): () => void {
+    this.emitter.on('advanced', listener);
+    return () => this.emitter.off('advanced', listener);
+  }
+
+  /**
+   * Rebuilds one projection from zero: stops it, drops its collections, resets its checkpoint, replays all
+   * events, then leaves it running live. Reports progress as it goes.
+   */
+  async rebuild(
+    name: string,
+    onProgress?: (p: { handled: number; position: bigint; head: bigint }) => void,
+  ): Promise<{ handled: number; elapsedMs: number }> {
+    const projection = this.projections.find((p) => p.name === name);
+    if (!projection) throw new Error(`unknown projection ${name}; known: ${this.names().join(', ')}`);
+    const previous = this.running.get(name);
+    await previous?.subscription?.stop();
+    const run: Running = { projection, checkpoint: -1n, state: 'rebuilding', lastEventAt: null };
+    this.running.set(name, run);
+    for (const c of projection.collections) await this.store.dropCollection(c.name);
+    await this.checkpoints.reset(name);
+    for (const c of projection.collections) await this.store.ensureCollection(c);
+    const started = Date.now();
+    const head = await this.events.headPosition();
+    let handled = 0;
+    for (;;) {
+      const batch = await this.events.readAll({
+        after: run.checkpoint,
+        filter: projection.filter,
+        maxCount: this.options.batchSize ?? 5000,
+      });
+      if (batch.checkpoint <= run.checkpoint) break;
+      await this.apply(run, batch);
+      handled += batch.events.length;
+      onProgress?.({ handled, position: run.checkpoint, head });
+      if (batch.checkpoint >= head) break;
+    }
+    const elapsedMs = Date.now() - started;
+    if (previous) await this.startOne(projection);
+    return { handled, elapsedMs };
+  }
+}
+
+/**
+ * Read-your-own-writes: waits until the named projections have passed a position, using the local runner when
+ * it runs them and the shared checkpoints otherwise (the worker may run them in another process).
+ */
+export class PositionWaiter {
+  constructor(
+    private readonly checkpoints: CheckpointStore,
+    private readonly runner: ProjectionRunner | null,
+    private readonly pollMs = 25,
+  ) {}
+
+  async waitFor(position: bigint, projections: string[], timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const behind: string[] = [];
+      for (const name of projections) {
+        const local = this.runner?.isLocal(name) ? this.runner.localCheckpoint(name) : undefined;
+        const cp = local ?? (await this.checkpoints.get(name));
+        if (cp < position) behind.push(`${name} at ${cp}`);
+      }
+      if (!behind.length) return;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new NotReadyError(
+          `read models have not caught up with position ${position} after ${timeoutMs} ms (${behind.join(', ')}); retry later`,
+          behind.map((b) => ({ field: 'minPosition', problem: 'projection behind', projection: b })),
+        );
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(this.pollMs, left));
+        const off = this.runner?.onAdvance(done);
+        function done() {
+          clearTimeout(timer);
+          off?.();
+          resolve();
+        }
+      });
+    }
+  }
+}

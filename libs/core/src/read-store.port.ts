@@ -1,0 +1,110 @@
+export const READ_STORE = Symbol('ReadStore');
+
+export type Scalar = string | number | boolean | null;
+
+export interface FieldCondition {
+  $eq?: Scalar;
+  $ne?: Scalar;
+  $in?: Scalar[];
+  $nin?: Scalar[];
+  $gt?: Scalar;
+  $gte?: Scalar;
+  $lt?: Scalar;
+  $lte?: Scalar;
+  $exists?: boolean;
+}
+
+/**
+ * Equality, $in and range filters on (dotted) fields, implicitly AND-ed.
+ * A scalar value means equality. Comparisons of strings are binary (code point) order.
+ * Array-valued fields match equality / $in when any element matches (as in MongoDB).
+ */
+export type Filter = Record<string, Scalar | FieldCondition>;
+
+export type SortSpec = Record<string, 1 | -1>;
+
+export interface FindOptions {
+  /** Default { _id: 1 }. _id is always appended as the final tie-breaker. */
+  sort?: SortSpec;
+  /** Default 100, at most 10,000. */
+  limit?: number;
+  /** Opaque cursor from a previous page's nextCursor, with the same filter and sort. */
+  cursor?: string | null;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export type Document = { _id: string } & Record<string, any>;
+
+/**
+ * Single-document atomic update. Fields are dotted paths. $push appends one value or { $each: [...] }.
+ */
+export interface UpdateSpec {
+  $set?: Record<string, unknown>;
+  $setOnInsert?: Record<string, unknown>;
+  $unset?: Record<string, true | 1 | ''>;
+  $inc?: Record<string, number>;
+  $max?: Record<string, Scalar>;
+  $min?: Record<string, Scalar>;
+  $push?: Record<string, unknown>;
+}
+
+export interface UpdateOptions {
+  /** Insert the document when none has this _id. The new document holds only _id and the update's fields. */
+  upsert?: boolean;
+  /** Conditions the existing document must match for the update to apply. Never copied into an upsert. */
+  guard?: Filter;
+}
+
+export interface UpdateResult {
+  /** A document matched (_id and guard) and the update was applied to it. */
+  matched: boolean;
+  /** A new document was inserted. */
+  upserted: boolean;
+}
+
+export interface UpdateOp {
+  id: string;
+  update: UpdateSpec;
+  options?: UpdateOptions;
+}
+
+export interface IndexSpec {
+  /** Fields in order, 1 ascending, -1 descending. */
+  fields: SortSpec;
+  unique?: boolean;
+  name?: string;
+}
+
+export interface CollectionSpec {
+  name: string;
+  indexes?: IndexSpec[];
+}
+
+/**
+ * The read-store port: documents in named collections. No multi-document transactions: every update is
+ * atomic on one document, and correctness never depends on several updates landing together.
+ * All adapters pass test/contracts/read-store.contract.ts.
+ */
+export interface ReadStore {
+  readonly name: string;
+  /** Creates the collection and its indexes if missing. Idempotent. */
+  ensureCollection(spec: CollectionSpec): Promise<void>;
+  /** Removes the collection and all its documents (used by projection rebuilds). */
+  dropCollection(name: string): Promise<void>;
+  get<T extends Document = Document>(collection: string, id: string): Promise<T | null>;
+  getMany<T extends Document = Document>(collection: string, ids: string[]): Promise<T[]>;
+  find<T extends Document = Document>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>>;
+  count(collection: string, filter: Filter): Promise<number>;
+  /** Inserts a whole document; fails with DuplicateKeyError if _id or a unique index clashes. */
+  insert(collection: string, doc: Document): Promise<void>;
+  update(collection: string, id: string, update: UpdateSpec, options?: UpdateOptions): Promise<UpdateResult>;
+  /** Independent single-document updates (not a transaction); one result per op, in order. */
+  bulkUpdate(collection: string, ops: UpdateOp[]): Promise<UpdateResult[]>;
+  /** Deletes the document if it exists and matches the guard. */
+  delete(collection: string, id: string, guard?: Filter): Promise<boolean>;
+  close(): Promise<void>;
+}

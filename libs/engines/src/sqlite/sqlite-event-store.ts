@@ -1,0 +1,321 @@
+import Database from 'better-sqlite3';
+import { EventEmitter } from 'node:events';
+import {
+  AllBatch,
+  AppendResult,
+  ConflictError,
+  EventFilter,
+  EventStore,
+  EventToAppend,
+  ExpectedRevision,
+  ReadAllOptions,
+  RecordedEvent,
+  StreamWrite,
+  StreamWriteOutcome,
+  SubscribeOptions,
+  Subscription,
+  ValidationError,
+  WrongExpectedVersionError,
+} from '@purser/core';
+
+interface Row {
+  position: number;
+  stream_id: string;
+  revision: number;
+  type: string;
+  data: string;
+  metadata: string;
+}
+
+export interface SqliteEventStoreOptions {
+  /** How often a live subscription looks for events written by another process on the same file. */
+  pollIntervalMs?: number;
+}
+
+/**
+ * The embedded event store: one SQLite file in WAL mode. Positions are the rowid of the events table
+ * (1, 2, 3...), so they are dense and strictly increasing in commit order. This process is the single writer;
+ * every append is one SQLite transaction, so it is atomic.
+ */
+export class SqliteEventStore implements EventStore {
+  readonly name = 'sqlite';
+  private readonly db: Database.Database;
+  private readonly emitter = new EventEmitter();
+  private readonly pollIntervalMs: number;
+  private closed = false;
+  private readonly stmts: ReturnType<SqliteEventStore['prepare']>;
+  private readonly appendTx: (streamId: string, events: EventToAppend[], expected: ExpectedRevision) => AppendResult;
+  private readonly appendManyTx: (writes: StreamWrite[]) => StreamWriteOutcome[];
+  private readonly filteredReads = new Map<string, Database.Statement>();
+
+  constructor(path: string, options: SqliteEventStoreOptions = {}) {
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS events (
+        position  INTEGER PRIMARY KEY,
+        stream_id TEXT NOT NULL,
+        revision  INTEGER NOT NULL,
+        event_id  TEXT NOT NULL,
+        type      TEXT NOT NULL,
+        data      TEXT NOT NULL,
+        metadata  TEXT NOT NULL
+      );
+      CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events(stream_id, revision);
+      CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events(event_id);
+      CREATE TABLE IF NOT EXISTS streams (
+        stream_id TEXT PRIMARY KEY,
+        revision  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `);
+    this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.emitter.setMaxListeners(0);
+    this.stmts = this.prepare();
+    this.appendTx = this.db.transaction((streamId, events, expected) => this.appendInTx(streamId, events, expected));
+    this.appendManyTx = this.db.transaction((writes: StreamWrite[]) =>
+      writes.map((w): StreamWriteOutcome => {
+        try {
+          return { ok: true, result: this.savepoint(w) };
+        } catch (error) {
+          return { ok: false, error: error as Error };
+        }
+      }),
+    );
+  }
+
+  private prepare() {
+    return {
+      streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE stream_id = ?'),
+      upsertStream: this.db.prepare(
+        'INSERT INTO streams(stream_id, revision) VALUES (?, ?) ON CONFLICT(stream_id) DO UPDATE SET revision = excluded.revision',
+      ),
+      insert: this.db.prepare(
+        'INSERT INTO events(stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      byEventId: this.db.prepare<[string], { position: number; stream_id: string; revision: number }>(
+        'SELECT position, stream_id, revision FROM events WHERE event_id = ?',
+      ),
+      readStream: this.db.prepare<[string, number, number], Row>(
+        'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+      readAll: this.db.prepare<[number, number], Row>(
+        'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
+      ),
+      head: this.db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
+    };
+  }
+
+  async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
+    this.assertOpen();
+    const result = this.appendTx(streamId, events, expected);
+    this.emitter.emit('appended');
+    return result;
+  }
+
+  async appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]> {
+    this.assertOpen();
+    const outcomes = this.appendManyTx(writes);
+    if (outcomes.some((o) => o.ok)) this.emitter.emit('appended');
+    return outcomes;
+  }
+
+  private savepoint(w: StreamWrite): AppendResult {
+    // A nested better-sqlite3 transaction is a SAVEPOINT: a failed write rolls back alone.
+    return this.db.transaction(() => this.appendInTx(w.streamId, w.events, w.expected))();
+  }
+
+  private appendInTx(streamId: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
+    if (!streamId || streamId.startsWith('$')) throw new ValidationError(`invalid stream id "${streamId}"`);
+    if (events.length === 0) throw new ValidationError('an append needs at least one event');
+    const current = this.stmts.streamRevision.get(streamId)?.revision ?? -1;
+
+    const replay = this.idempotentReplay(streamId, events);
+    if (replay) return replay;
+
+    const ok =
+      expected === 'any' ||
+      (expected === 'no_stream' && current === -1) ||
+      (expected === 'stream_exists' && current !== -1) ||
+      (typeof expected === 'bigint' && BigInt(current) === expected);
+    if (!ok) {
+      throw new WrongExpectedVersionError(
+        streamId,
+        typeof expected === 'bigint' ? expected.toString() : expected,
+        current === -1 ? 'no_stream' : String(current),
+      );
+    }
+    let revision = current;
+    let position = 0;
+    for (const e of events) {
+      revision++;
+      try {
+        position = Number(
+          this.stmts.insert.run(
+            streamId,
+            revision,
+            e.metadata.eventId,
+            e.type,
+            JSON.stringify(e.data),
+            JSON.stringify(e.metadata),
+          ).lastInsertRowid,
+        );
+      } catch (err) {
+        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
+          throw new ConflictError(`event id ${e.metadata.eventId} is already stored in another stream or position`, [
+            { field: 'eventId', problem: 'duplicate', eventId: e.metadata.eventId },
+          ]);
+        }
+        throw err;
+      }
+    }
+    this.stmts.upsertStream.run(streamId, revision);
+    return { nextRevision: BigInt(revision), position: BigInt(position) };
+  }
+
+  /** The same events appended again to the same stream: answer the original result, write nothing. */
+  private idempotentReplay(streamId: string, events: EventToAppend[]): AppendResult | null {
+    const first = this.stmts.byEventId.get(events[0].metadata.eventId);
+    if (!first) return null;
+    let last = first;
+    for (let i = 0; i < events.length; i++) {
+      const found = i === 0 ? first : this.stmts.byEventId.get(events[i].metadata.eventId);
+      if (!found || found.stream_id !== streamId || found.revision !== first.revision + i) {
+        throw new ConflictError(
+          `events ${events.map((e) => e.metadata.eventId).join(', ')} only partly match an earlier append to ${streamId}`,
+          [{ field: 'eventId', problem: 'partial duplicate' }],
+        );
+      }
+      last = found;
+    }
+    return { nextRevision: BigInt(last.revision), position: BigInt(last.position) };
+  }
+
+  async readStream(streamId: string, options: { fromRevision?: bigint; maxCount?: number } = {}): Promise<RecordedEvent[]> {
+    this.assertOpen();
+    const rows = this.stmts.readStream.all(
+      streamId,
+      Number(options.fromRevision ?? 0n),
+      options.maxCount ?? Number.MAX_SAFE_INTEGER,
+    );
+    return rows.map(toRecorded);
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<AllBatch> {
+    this.assertOpen();
+    return this.readAllSync(options);
+  }
+
+  private readAllSync(options: ReadAllOptions): AllBatch {
+    const after = Number(options.after ?? -1n);
+    const max = options.maxCount ?? 1000;
+    if (!hasFilter(options.filter)) {
+      const rows = this.stmts.readAll.all(after, max);
+      const checkpoint = rows.length ? rows[rows.length - 1].position : after;
+      return { events: rows.map(toRecorded), checkpoint: BigInt(checkpoint) };
+    }
+    // Filtered: scan up to the head as of now, so the checkpoint can move past filtered-out events.
+    const head = this.stmts.head.get()?.p ?? -1;
+    const stmt = this.filteredRead(options.filter!);
+    const rows = stmt.all(after, head, ...filterParams(options.filter!), max) as Row[];
+    const checkpoint = rows.length === max ? rows[rows.length - 1].position : Math.max(head, after);
+    return { events: rows.map(toRecorded), checkpoint: BigInt(checkpoint) };
+  }
+
+  private filteredRead(filter: EventFilter): Database.Statement {
+    const key = `${filter.eventTypes?.length ?? 0}:${filter.streamPrefixes?.length ?? 0}`;
+    let stmt = this.filteredReads.get(key);
+    if (!stmt) {
+      const ors: string[] = [];
+      const ands: string[] = [];
+      if (filter.eventTypes?.length) ands.push(`type IN (${filter.eventTypes.map(() => '?').join(',')})`);
+      for (let i = 0; i < (filter.streamPrefixes?.length ?? 0); i++) ors.push('substr(stream_id, 1, ?) = ?');
+      if (ors.length) ands.push(`(${ors.join(' OR ')})`);
+      stmt = this.db.prepare(
+        `SELECT position, stream_id, revision, type, data, metadata FROM events
+         WHERE position > ? AND position <= ? AND ${ands.join(' AND ')} ORDER BY position LIMIT ?`,
+      );
+      this.filteredReads.set(key, stmt);
+    }
+    return stmt;
+  }
+
+  subscribeToAll(options: SubscribeOptions, handler: (batch: AllBatch) => Promise<void>): Subscription {
+    let stopped = false;
+    let wake: (() => void) | null = null;
+    const onAppend = () => wake?.();
+    this.emitter.on('appended', onAppend);
+    let after = options.after ?? -1n;
+    const loop = async () => {
+      try {
+        while (!stopped && !this.closed) {
+          const batch = this.readAllSync({ after, filter: options.filter, maxCount: options.batchSize ?? 1000 });
+          if (batch.checkpoint > after) {
+            await handler(batch);
+            after = batch.checkpoint;
+            continue;
+          }
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, this.pollIntervalMs);
+            wake = done;
+            function done() {
+              clearTimeout(timer);
+              resolve();
+            }
+          });
+          wake = null;
+        }
+      } finally {
+        this.emitter.off('appended', onAppend);
+      }
+    };
+    const done = new Promise<void>((resolve) => setImmediate(resolve)).then(loop);
+    done.catch(() => undefined);
+    return {
+      done,
+      stop: async () => {
+        stopped = true;
+        wake?.();
+        await done.catch(() => undefined);
+      },
+    };
+  }
+
+  async headPosition(): Promise<bigint> {
+    this.assertOpen();
+    return BigInt(this.stmts.head.get()?.p ?? -1);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.emitter.emit('appended');
+    this.db.close();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+function hasFilter(filter?: EventFilter): boolean {
+  return !!filter && (!!filter.eventTypes?.length || !!filter.streamPrefixes?.length);
+}
+
+function filterParams(filter: EventFilter): unknown[] {
+  const params: unknown[] = [...(filter.eventTypes ?? [])];
+  for (const p of filter.streamPrefixes ?? []) params.push(p.length, p);
+  return params;
+}
+
+function toRecorded(r: Row): RecordedEvent {
+  return {
+    streamId: r.stream_id,
+    revision: BigInt(r.revision),
+    position: BigInt(r.position),
+    type: r.type,
+    data: JSON.parse(r.data),
+    metadata: JSON.parse(r.metadata),
+  };
+}

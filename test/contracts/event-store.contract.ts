@@ -1,0 +1,287 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AllBatch,
+  EventStore,
+  EventToAppend,
+  RecordedEvent,
+  WrongExpectedVersionError,
+} from '@purser/core';
+import { eventually, uniqueSuffix } from '../support/engines';
+
+export interface EventStoreContractOptions {
+  /** Prefix of every stream the suite writes, so runs sharing one store never collide. */
+  streamPrefix?: string;
+}
+
+export function usageEvent(amount: string, extra: Partial<EventToAppend['metadata']> = {}): EventToAppend {
+  return {
+    type: 'TestUsageRecorded',
+    data: { amount, currency: 'USD', itemType: 'Agent', itemId: 'agent-1' },
+    metadata: {
+      eventId: randomUUID(),
+      correlationId: randomUUID(),
+      causationId: null,
+      actor: { type: 'system', id: 'contract' },
+      occurredAt: new Date().toISOString(),
+      schemaVersion: 1,
+      orgId: 'org-contract',
+      ...extra,
+    },
+  };
+}
+
+/**
+ * The one contract every EventStore adapter passes. Given/when/then: given streams, when an append or a read,
+ * then what a caller observes.
+ */
+export function eventStoreContract(makeStore: () => Promise<EventStore>, options: EventStoreContractOptions = {}) {
+  let store: EventStore;
+  const run = `${options.streamPrefix ?? 'ct'}${uniqueSuffix()}`;
+  let n = 0;
+  const stream = (kind = 'acct') => `${run}${kind}-${++n}`;
+
+  beforeAll(async () => {
+    store = await makeStore();
+  });
+  afterAll(async () => {
+    await store?.close();
+  });
+
+  describe('append and read a stream', () => {
+    it('given no stream, when appending with no_stream, then the events are stored at revisions 0..n-1 in order', async () => {
+      const s = stream();
+      const events = [usageEvent('1.00'), usageEvent('2.00'), usageEvent('3.00')];
+      const res = await store.append(s, events, 'no_stream');
+      expect(res.nextRevision).toBe(2n);
+      const read = await store.readStream(s);
+      expect(read.map((e) => e.revision)).toEqual([0n, 1n, 2n]);
+      expect(read.map((e) => (e.data as { amount: string }).amount)).toEqual(['1.00', '2.00', '3.00']);
+      expect(read[2].position).toBe(res.position);
+      expect(read[0].metadata).toEqual(events[0].metadata);
+      expect(read[0].streamId).toBe(s);
+    });
+
+    it('given an unknown stream, when reading it, then it is empty', async () => {
+      expect(await store.readStream(stream('missing'))).toEqual([]);
+    });
+
+    it('given a stream, when reading from a revision with a max count, then only that slice is returned', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('1'), usageEvent('2'), usageEvent('3'), usageEvent('4')], 'no_stream');
+      const slice = await store.readStream(s, { fromRevision: 1n, maxCount: 2 });
+      expect(slice.map((e) => e.revision)).toEqual([1n, 2n]);
+    });
+
+    it('given positions, then they strictly increase in append order across streams', async () => {
+      const a = await store.append(stream(), [usageEvent('1')], 'no_stream');
+      const b = await store.append(stream(), [usageEvent('2')], 'no_stream');
+      const c = await store.append(stream(), [usageEvent('3'), usageEvent('4')], 'no_stream');
+      expect(b.position).toBeGreaterThan(a.position);
+      expect(c.position).toBeGreaterThan(b.position);
+    });
+  });
+
+  describe('optimistic concurrency', () => {
+    it('given an existing stream, when appending with no_stream, then it is a version conflict and nothing is written', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('1')], 'no_stream');
+      await expect(store.append(s, [usageEvent('2')], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      expect(await store.readStream(s)).toHaveLength(1);
+    });
+
+    it('given no stream, when appending with stream_exists, then it is a version conflict', async () => {
+      await expect(store.append(stream(), [usageEvent('1')], 'stream_exists')).rejects.toBeInstanceOf(
+        WrongExpectedVersionError,
+      );
+    });
+
+    it('given a stream at revision 1, when appending expecting 0, then it is a conflict naming both revisions', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('1'), usageEvent('2')], 'no_stream');
+      const err = await store.append(s, [usageEvent('3')], 0n).catch((e) => e);
+      expect(err).toBeInstanceOf(WrongExpectedVersionError);
+      expect((err as WrongExpectedVersionError).streamId).toBe(s);
+      expect((err as WrongExpectedVersionError).expected).toBe('0');
+      expect((err as WrongExpectedVersionError).actual).toBe('1');
+      expect(await store.readStream(s)).toHaveLength(2);
+    });
+
+    it('given a stream at revision 1, when appending expecting 1 and then with any, then both succeed', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('1'), usageEvent('2')], 'no_stream');
+      expect((await store.append(s, [usageEvent('3')], 1n)).nextRevision).toBe(2n);
+      expect((await store.append(s, [usageEvent('4')], 'any')).nextRevision).toBe(3n);
+      expect((await store.append(s, [usageEvent('5')], 'stream_exists')).nextRevision).toBe(4n);
+    });
+
+    it('given 20 writers racing on one revision, then exactly one wins and the others get conflicts', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('0')], 'no_stream');
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) => store.append(s, [usageEvent(String(i))], 0n)),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+      expect(won).toHaveLength(1);
+      expect(lost.every((r) => r.reason instanceof WrongExpectedVersionError)).toBe(true);
+      expect(await store.readStream(s)).toHaveLength(2);
+    });
+  });
+
+  describe('idempotent appends', () => {
+    it('given events already appended, when the same events are appended again, then nothing new is written and the original result is answered', async () => {
+      const s = stream();
+      const events = [usageEvent('1'), usageEvent('2')];
+      const first = await store.append(s, events, 'no_stream');
+      const again = await store.append(s, events, 'no_stream');
+      expect(again).toEqual(first);
+      const againAny = await store.append(s, events, 'any');
+      expect(againAny).toEqual(first);
+      expect(await store.readStream(s)).toHaveLength(2);
+    });
+
+    it('given an append retried after later appends, when appended again with its original expected revision, then nothing is duplicated', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('0')], 'no_stream');
+      const retried = [usageEvent('1')];
+      const first = await store.append(s, retried, 0n);
+      await store.append(s, [usageEvent('2')], 1n);
+      const again = await store.append(s, retried, 0n);
+      expect(again.position).toBe(first.position);
+      expect(await store.readStream(s)).toHaveLength(3);
+    });
+  });
+
+  describe('atomic appends', () => {
+    it('given a batch refused on its revision, then none of its events are stored', async () => {
+      const s = stream();
+      await store.append(s, [usageEvent('0')], 'no_stream');
+      await expect(store.append(s, [usageEvent('a'), usageEvent('b')], 5n)).rejects.toBeInstanceOf(
+        WrongExpectedVersionError,
+      );
+      expect(await store.readStream(s)).toHaveLength(1);
+    });
+
+    it('given independent writes, when appendMany, then each succeeds or fails on its own, in order', async () => {
+      const taken = stream();
+      await store.append(taken, [usageEvent('0')], 'no_stream');
+      const fresh1 = stream();
+      const fresh2 = stream();
+      const outcomes = await store.appendMany([
+        { streamId: fresh1, events: [usageEvent('1')], expected: 'no_stream' },
+        { streamId: taken, events: [usageEvent('2')], expected: 'no_stream' },
+        { streamId: fresh2, events: [usageEvent('3'), usageEvent('4')], expected: 'no_stream' },
+      ]);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+      expect(outcomes[1].ok === false && outcomes[1].error).toBeInstanceOf(WrongExpectedVersionError);
+      expect(await store.readStream(fresh2)).toHaveLength(2);
+      expect(await store.readStream(taken)).toHaveLength(1);
+    });
+  });
+
+  describe('read and subscribe to all', () => {
+    async function collectAll(after: bigint, filter?: Parameters<EventStore['readAll']>[0]['filter']) {
+      const out: RecordedEvent[] = [];
+      let from = after;
+      for (;;) {
+        const batch: AllBatch = await store.readAll({ after: from, filter, maxCount: 50 });
+        out.push(...batch.events);
+        if (batch.checkpoint <= from) return out;
+        from = batch.checkpoint;
+      }
+    }
+
+    it('given appends, when reading all after a position, then they come in position order, none before it', async () => {
+      const start = await store.headPosition();
+      const s1 = stream();
+      const s2 = stream();
+      await store.append(s1, [usageEvent('1')], 'no_stream');
+      await store.append(s2, [usageEvent('2'), usageEvent('3')], 'no_stream');
+      await store.append(s1, [usageEvent('4')], 0n);
+      const all = (await collectAll(start)).filter((e) => e.streamId === s1 || e.streamId === s2);
+      expect(all.map((e) => (e.data as { amount: string }).amount)).toEqual(['1', '2', '3', '4']);
+      const positions = all.map((e) => e.position);
+      expect([...positions].sort((a, b) => (a < b ? -1 : 1))).toEqual(positions);
+      expect(positions.every((p) => p > start)).toBe(true);
+    });
+
+    it('given mixed events, when filtering by event type, then only those types come and the checkpoint passes the rest', async () => {
+      const start = await store.headPosition();
+      const s = stream();
+      const other: EventToAppend = { ...usageEvent('x'), type: 'TestOtherThing' };
+      await store.append(s, [usageEvent('1'), other, usageEvent('2')], 'no_stream');
+      const tail: EventToAppend = { ...usageEvent('y'), type: 'TestOtherThing' };
+      const last = await store.append(s, [tail], 'any');
+      const got = (await collectAll(start, { eventTypes: ['TestOtherThing'] })).filter((e) => e.streamId === s);
+      expect(got.map((e) => e.type)).toEqual(['TestOtherThing', 'TestOtherThing']);
+      const onlyUsage = await store.readAll({ after: start, filter: { eventTypes: ['NoSuchType' + run] } });
+      expect(onlyUsage.events).toHaveLength(0);
+      expect(onlyUsage.checkpoint).toBeGreaterThanOrEqual(last.position);
+    });
+
+    it('given several streams, when filtering by stream prefix, then only streams with that prefix come', async () => {
+      const start = await store.headPosition();
+      const prefix = `${run}pfx${uniqueSuffix()}-`;
+      await store.append(`${prefix}1`, [usageEvent('1')], 'no_stream');
+      await store.append(stream(), [usageEvent('2')], 'no_stream');
+      await store.append(`${prefix}2`, [usageEvent('3')], 'no_stream');
+      const got = await collectAll(start, { streamPrefixes: [prefix] });
+      expect(got.map((e) => e.streamId)).toEqual([`${prefix}1`, `${prefix}2`]);
+    });
+
+    it('given a subscription from a checkpoint, then it catches up, goes live, and delivers each event once in order', async () => {
+      const prefix = `${run}sub${uniqueSuffix()}-`;
+      const before = await store.append(`${prefix}a`, [usageEvent('1'), usageEvent('2')], 'no_stream');
+      const seen: RecordedEvent[] = [];
+      const sub = store.subscribeToAll({ after: before.position - 1n, filter: { streamPrefixes: [prefix] } }, async (b) => {
+        seen.push(...b.events);
+      });
+      await store.append(`${prefix}b`, [usageEvent('3')], 'no_stream');
+      await store.append(`${prefix}a`, [usageEvent('4')], 1n);
+      await eventually(() => seen.length, (l) => l >= 3, { what: 'three events' });
+      await sub.stop();
+      expect(seen.map((e) => (e.data as { amount: string }).amount)).toEqual(['2', '3', '4']);
+    });
+
+    it('given a subscription stopped and started again from its last checkpoint, then nothing is missed or repeated', async () => {
+      const prefix = `${run}resume${uniqueSuffix()}-`;
+      const start = await store.headPosition();
+      const seen: string[] = [];
+      let checkpoint = start;
+      const handler = async (b: AllBatch) => {
+        seen.push(...b.events.map((e) => (e.data as { amount: string }).amount));
+        checkpoint = b.checkpoint;
+      };
+      let sub = store.subscribeToAll({ after: checkpoint, filter: { streamPrefixes: [prefix] } }, handler);
+      await store.append(`${prefix}x`, [usageEvent('1'), usageEvent('2')], 'no_stream');
+      await eventually(() => seen.length, (l) => l === 2, { what: 'first two' });
+      await sub.stop();
+      await store.append(`${prefix}x`, [usageEvent('3')], 1n);
+      sub = store.subscribeToAll({ after: checkpoint, filter: { streamPrefixes: [prefix] } }, handler);
+      await store.append(`${prefix}x`, [usageEvent('4')], 2n);
+      await eventually(() => seen.length, (l) => l >= 4, { what: 'all four' });
+      await sub.stop();
+      expect(seen).toEqual(['1', '2', '3', '4']);
+    });
+
+    it('given a handler that throws, then the subscription ends with that error and delivers nothing more', async () => {
+      const prefix = `${run}boom${uniqueSuffix()}-`;
+      let calls = 0;
+      const sub = store.subscribeToAll({ after: await store.headPosition(), filter: { streamPrefixes: [prefix] } }, async () => {
+        calls++;
+        throw new Error('projection bug');
+      });
+      await store.append(`${prefix}1`, [usageEvent('1')], 'no_stream');
+      await expect(sub.done).rejects.toThrow('projection bug');
+      await store.append(`${prefix}2`, [usageEvent('2')], 'no_stream');
+      await sub.stop();
+      expect(calls).toBe(1);
+    });
+
+    it('given the head position, then it is the position of the last appended event', async () => {
+      const res = await store.append(stream(), [usageEvent('1')], 'no_stream');
+      expect(await store.headPosition()).toBeGreaterThanOrEqual(res.position);
+    });
+  });
+
+}
