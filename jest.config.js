@@ -2,7 +2,12 @@
 const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': ['@swc/jest', { swcrc: true }] },
+  transform: {
+    '^.+\\.ts$': ['@swc/jest', { swcrc: true }],
+    // ESM-only dependencies (content-disposition 3, pulled in by @fastify/static) run as CommonJS under Jest.
+    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@purser/([^/]+)$': '<rootDir>/libs/$1/src',

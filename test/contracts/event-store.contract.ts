@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AllBatch,
+  EventFilter,
   EventStore,
   EventToAppend,
   RecordedEvent,
@@ -180,7 +181,7 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
   });
 
   describe('read and subscribe to all', () => {
-    async function collectAll(after: bigint, filter?: Parameters<EventStore['readAll']>[0]['filter']) {
+    async function collectAll(after: bigint, filter?: EventFilter) {
       const out: RecordedEvent[] = [];
       let from = after;
       for (;;) {

@@ -40,9 +40,13 @@ export interface ExecuteOptions {
  * times on a version conflict. Nothing is appended when decide throws.
  */
 export class CommandExecutor {
+  /** Folded states by stream, so a command reads only the events appended since (LRU; states are immutable). */
+  private readonly cache = new Map<string, { decider: unknown; revision: bigint; position: bigint; state: unknown }>();
+
   constructor(
     private readonly store: EventStore,
     private readonly registry: EventRegistry,
+    private readonly cacheSize = 10_000,
   ) {}
 
   async execute<C, S, E extends DomainEvent>(
@@ -54,17 +58,12 @@ export class CommandExecutor {
   ): Promise<CommandResult<E>> {
     const maxRetries = options.expectedRevision !== undefined ? 0 : (options.maxRetries ?? 3);
     for (let attempt = 0; ; attempt++) {
-      const recorded = await this.store.readStream(streamId);
-      const past = recorded.map((r) => this.registry.upcast(r) as unknown as E);
-      const revision = recorded.length ? recorded[recorded.length - 1].revision : -1n;
+      const { state, revision, position } = await this.current(streamId, decider);
       if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
         throw new WrongExpectedVersionError(streamId, options.expectedRevision.toString(), revision.toString());
       }
-      const state = fold(decider, past);
       const events = decider.decide(command, state);
-      if (events.length === 0) {
-        return { streamId, events, revision, position: recorded.length ? recorded[recorded.length - 1].position : -1n };
-      }
+      if (events.length === 0) return { streamId, events, revision, position };
       const expected: ExpectedRevision = revision < 0n ? 'no_stream' : revision;
       try {
         const res = await this.store.append(streamId, this.toAppend(events, ctx, options.orgId), expected);
@@ -76,14 +75,42 @@ export class CommandExecutor {
     }
   }
 
-  /** Reads a stream and folds it, optionally only events that occurred at or before `asOf`. */
+  /** The stream's current state: the cached fold plus the events appended since. */
+  async current<S, E extends DomainEvent>(
+    streamId: string,
+    decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
+  ): Promise<{ state: S; revision: bigint; position: bigint }> {
+    const cached = this.cache.get(streamId);
+    let state: S = decider.initialState;
+    let revision = -1n;
+    let position = -1n;
+    if (cached && cached.decider === decider) {
+      state = cached.state as S;
+      revision = cached.revision;
+      position = cached.position;
+    }
+    const newer = await this.store.readStream(streamId, { fromRevision: revision + 1n });
+    for (const r of newer) {
+      state = decider.evolve(state, this.registry.upcast(r) as unknown as E);
+      revision = r.revision;
+      position = r.position;
+    }
+    if (revision >= 0n) {
+      this.cache.delete(streamId);
+      this.cache.set(streamId, { decider, revision, position, state });
+      if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
+    }
+    return { state, revision, position };
+  }
+
+  /** Reads a stream and folds only the events that occurred at or before `asOf` (point-in-time reads). */
   async load<S, E extends DomainEvent>(
     streamId: string,
     decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
-    asOf?: string,
+    asOf: string,
   ): Promise<{ state: S; revision: bigint; events: RecordedEvent[] }> {
     const recorded = (await this.store.readStream(streamId)).map((r) => this.registry.upcast(r));
-    const upTo = asOf === undefined ? recorded : recorded.filter((r) => r.metadata.occurredAt <= asOf);
+    const upTo = recorded.filter((r) => r.metadata.occurredAt <= asOf);
     const state = fold(decider, upTo as unknown as E[]);
     const revision = upTo.length ? upTo[upTo.length - 1].revision : -1n;
     return { state, revision, events: upTo };

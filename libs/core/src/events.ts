@@ -29,23 +29,23 @@ export interface DomainEvent<T extends string = string, D = unknown> {
 }
 
 /** An event ready to be appended: a domain event plus its metadata. */
-export interface EventToAppend<E extends DomainEvent = DomainEvent> {
-  type: E['type'];
-  data: E['data'];
-  metadata: EventMetadata;
-}
+export type EventToAppend<E extends DomainEvent = DomainEvent> = E extends DomainEvent
+  ? { type: E['type']; data: E['data']; metadata: EventMetadata }
+  : never;
 
 /** An event as stored. Positions and revisions are bigints; convert to strings only at the edges. */
-export interface RecordedEvent<E extends DomainEvent = DomainEvent> {
-  streamId: string;
-  /** 0-based revision of the event inside its stream. */
-  revision: bigint;
-  /** Global commit position in the store; strictly increasing in the order of $all. */
-  position: bigint;
-  type: E['type'];
-  data: E['data'];
-  metadata: EventMetadata;
-}
+export type RecordedEvent<E extends DomainEvent = DomainEvent> = E extends DomainEvent
+  ? {
+      streamId: string;
+      /** 0-based revision of the event inside its stream. */
+      revision: bigint;
+      /** Global commit position in the store; strictly increasing in the order of $all. */
+      position: bigint;
+      type: E['type'];
+      data: E['data'];
+      metadata: EventMetadata;
+    }
+  : never;
 
 /** Request context every command carries: time, ids and actor arrive from outside the decider. */
 export interface CommandContext {

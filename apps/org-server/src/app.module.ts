@@ -1,0 +1,14 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule, PlatformOptions } from '@purser/platform';
+import { DirectoryModule } from '@purser/directory';
+
+/** The HTTP API: wires the platform and the bounded contexts. Logic lives in libs/. */
+@Module({})
+export class OrgServerModule {
+  static forRoot(options: Omit<PlatformOptions, 'http'>): DynamicModule {
+    return {
+      module: OrgServerModule,
+      imports: [PlatformModule.forRoot({ ...options, http: true }), DirectoryModule],
+    };
+  }
+}

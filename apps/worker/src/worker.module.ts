@@ -1,0 +1,17 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { PlatformModule, PlatformOptions } from '@purser/platform';
+import { DirectoryProjectionsModule } from '@purser/directory';
+
+/**
+ * The worker process: runs every projection (and, as contexts add them, the Kafka consumers) apart from the
+ * API, for production. Serves /health and /metrics on WORKER_PORT.
+ */
+@Module({})
+export class WorkerModule {
+  static forRoot(options: Omit<PlatformOptions, 'runProjections'>): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [PlatformModule.forRoot({ ...options, runProjections: options.http }), DirectoryProjectionsModule],
+    };
+  }
+}

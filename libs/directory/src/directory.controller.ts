@@ -1,0 +1,315 @@
+import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CommandContext } from '@purser/core';
+import { Ctx, ReadYourWrites, parseId, parseIfMatch } from '@purser/platform';
+import {
+  ChangeMembership,
+  CreateOrg,
+  CreateTeam,
+  CreateUser,
+  DeleteOrg,
+  DeleteTeam,
+  DeleteUser,
+  DirectoryCommandResult,
+  MoveTeam,
+  RenameTeam,
+  SetUserStatus,
+  UpdateOrg,
+  UpdateUser,
+} from './commands';
+import {
+  CreateOrgDto,
+  CreateTeamDto,
+  CreateUserDto,
+  DeactivateUserDto,
+  ListUsersQuery,
+  MoveTeamDto,
+  PageQuery,
+  PositionQuery,
+  ReadQuery,
+  RenameTeamDto,
+  TeamsQuery,
+  UpdateOrgDto,
+  UpdateUserDto,
+} from './dto';
+import { DirectoryQueries, teamView } from './queries';
+import { DIRECTORY_PROJECTION } from './projection';
+
+const IF_MATCH = { name: 'If-Match', required: false, description: 'The revision you read; a stale one is refused with 409' };
+const asInstant = (asOf: string) => new Date(asOf).toISOString();
+const version = (ifMatch: string | undefined) => {
+  const v = parseIfMatch(ifMatch);
+  return v === undefined ? undefined : Number(v);
+};
+
+@ApiTags('orgs')
+@Controller('v1/orgs')
+export class OrgsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: DirectoryQueries,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create an org (names are unique, case-insensitive)' })
+  create(@Ctx() ctx: CommandContext, @Body() body: CreateOrgDto): Promise<DirectoryCommandResult> {
+    return this.commands.execute(
+      new CreateOrg(ctx, {
+        name: body.name,
+        address: body.address ?? null,
+        contactInfo: { ...body.contactInfo },
+        baseCurrency: body.baseCurrency ?? 'USD',
+        timeZone: body.timeZone ?? 'UTC',
+      }),
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List orgs by name, with cursor paging' })
+  async list(@Query() q: PageQuery) {
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    return this.queries.orgs(q.limit ?? 50, q.cursor);
+  }
+
+  @Get(':orgId')
+  @ApiOperation({ summary: 'Read an org, now or as of a past instant' })
+  async get(@Param('orgId') orgId: string, @Query() q: ReadQuery) {
+    parseId(orgId, 'orgId');
+    if (q.asOf) return this.queries.orgAsOf(orgId, asInstant(q.asOf));
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    return this.queries.org(orgId);
+  }
+
+  @Patch(':orgId')
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Update an org' })
+  update(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: UpdateOrgDto, @Headers('if-match') ifMatch?: string) {
+    parseId(orgId, 'orgId');
+    return this.commands.execute(new UpdateOrg(ctx, orgId, { ...body }, parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':orgId')
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Delete an empty org (its history is kept)' })
+  delete(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Headers('if-match') ifMatch?: string) {
+    parseId(orgId, 'orgId');
+    return this.commands.execute(new DeleteOrg(ctx, orgId, parseIfMatch(ifMatch)));
+  }
+}
+
+@ApiTags('teams')
+@Controller('v1/orgs/:orgId/teams')
+export class TeamsController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: DirectoryQueries,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a team, top-level or under a parent team' })
+  create(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: CreateTeamDto) {
+    parseId(orgId, 'orgId');
+    return this.commands.execute(new CreateTeam(ctx, orgId, { name: body.name, parentTeamId: body.parentTeamId ?? null }));
+  }
+
+  @Get()
+  @ApiOperation({ summary: "List an org's teams, flat (by name) or as a tree" })
+  async list(@Param('orgId') orgId: string, @Query() q: TeamsQuery) {
+    parseId(orgId, 'orgId');
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    await this.queries.org(orgId);
+    if (q.view === 'tree') return { items: await this.queries.tree(orgId) };
+    return { items: (await this.queries.teams(orgId)).map(teamView) };
+  }
+
+  @Get(':teamId')
+  @ApiOperation({ summary: 'Read a team, now or as of a past instant' })
+  async get(@Param('orgId') orgId: string, @Param('teamId') teamId: string, @Query() q: ReadQuery) {
+    parseId(orgId, 'orgId');
+    parseId(teamId, 'teamId');
+    if (q.asOf) return this.queries.teamAsOf(orgId, teamId, asInstant(q.asOf));
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    return this.queries.team(orgId, teamId);
+  }
+
+  @Get(':teamId/ancestors')
+  @ApiOperation({ summary: 'Ancestors from the parent up to the top-level team' })
+  async ancestors(@Param('orgId') orgId: string, @Param('teamId') teamId: string, @Query() q: PositionQuery) {
+    parseId(orgId, 'orgId');
+    parseId(teamId, 'teamId');
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    return { items: await this.queries.ancestors(orgId, teamId) };
+  }
+
+  @Get(':teamId/descendants')
+  @ApiOperation({ summary: 'All sub-teams at any depth, breadth first' })
+  async descendants(@Param('orgId') orgId: string, @Param('teamId') teamId: string, @Query() q: PositionQuery) {
+    parseId(orgId, 'orgId');
+    parseId(teamId, 'teamId');
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    return { items: await this.queries.descendants(orgId, teamId) };
+  }
+
+  @Patch(':teamId')
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Rename a team' })
+  rename(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('teamId') teamId: string,
+    @Body() body: RenameTeamDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    parseId(orgId, 'orgId');
+    parseId(teamId, 'teamId');
+    return this.commands.execute(new RenameTeam(ctx, orgId, teamId, body.name, version(ifMatch)));
+  }
+
+  @Post(':teamId/move')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Move a team under another team of the same org (or to the top); cycles are refused' })
+  move(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('teamId') teamId: string,
+    @Body() body: MoveTeamDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    parseId(orgId, 'orgId');
+    parseId(teamId, 'teamId');
+    return this.commands.execute(new MoveTeam(ctx, orgId, teamId, body.parentTeamId, version(ifMatch)));
+  }
+
+  @Delete(':teamId')
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Delete a team with no members and no sub-teams' })
+  delete(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('teamId') teamId: string, @Headers('if-match') ifMatch?: string) {
+    parseId(orgId, 'orgId');
+    parseId(teamId, 'teamId');
+    return this.commands.execute(new DeleteTeam(ctx, orgId, teamId, version(ifMatch)));
+  }
+}
+
+@ApiTags('users')
+@Controller('v1/orgs/:orgId/users')
+export class UsersController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: DirectoryQueries,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Create a user (usernames and emails are unique, case-insensitive)' })
+  create(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: CreateUserDto) {
+    parseId(orgId, 'orgId');
+    return this.commands.execute(
+      new CreateUser(ctx, orgId, {
+        username: body.username,
+        email: body.email,
+        displayName: body.displayName ?? null,
+        primaryTeamId: body.primaryTeamId ?? null,
+        teamIds: body.teamIds ?? [],
+        roleId: body.roleId ?? null,
+      }),
+    );
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List users: by team (with sub-teams), status, text; cursor paging by username' })
+  async list(@Param('orgId') orgId: string, @Query() q: ListUsersQuery) {
+    parseId(orgId, 'orgId');
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    await this.queries.org(orgId);
+    return this.queries.users(orgId, {
+      teamId: q.teamId,
+      includeSubTeams: q.includeSubTeams,
+      status: q.status,
+      q: q.q,
+      limit: q.limit ?? 50,
+      cursor: q.cursor,
+    });
+  }
+
+  @Get(':userId')
+  @ApiOperation({ summary: 'Read a user, now or as of a past instant' })
+  async get(@Param('orgId') orgId: string, @Param('userId') userId: string, @Query() q: ReadQuery) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    if (q.asOf) return this.queries.userAsOf(orgId, userId, asInstant(q.asOf));
+    await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
+    return this.queries.user(orgId, userId);
+  }
+
+  @Patch(':userId')
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Update a user' })
+  update(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Body() body: UpdateUserDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    return this.commands.execute(new UpdateUser(ctx, orgId, userId, { ...body }, parseIfMatch(ifMatch)));
+  }
+
+  @Post(':userId/deactivate')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Deactivate a user (idempotent)' })
+  deactivate(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Body() body: DeactivateUserDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    return this.commands.execute(new SetUserStatus(ctx, orgId, userId, 'inactive', body.reason ?? null, parseIfMatch(ifMatch)));
+  }
+
+  @Post(':userId/reactivate')
+  @HttpCode(200)
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Reactivate a user (idempotent)' })
+  reactivate(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Headers('if-match') ifMatch?: string) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    return this.commands.execute(new SetUserStatus(ctx, orgId, userId, 'active', null, parseIfMatch(ifMatch)));
+  }
+
+  @Delete(':userId')
+  @ApiHeader(IF_MATCH)
+  @ApiOperation({ summary: 'Delete a user (the history keeps them)' })
+  delete(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Headers('if-match') ifMatch?: string) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    return this.commands.execute(new DeleteUser(ctx, orgId, userId, parseIfMatch(ifMatch)));
+  }
+
+  @Put(':userId/teams/:teamId')
+  @ApiOperation({ summary: 'Add the user to a team (idempotent)' })
+  join(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Param('teamId') teamId: string) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    parseId(teamId, 'teamId');
+    return this.commands.execute(new ChangeMembership(ctx, orgId, userId, teamId, true));
+  }
+
+  @Delete(':userId/teams/:teamId')
+  @ApiOperation({ summary: 'Remove the user from a team (not their primary team)' })
+  leave(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Param('teamId') teamId: string) {
+    parseId(orgId, 'orgId');
+    parseId(userId, 'userId');
+    parseId(teamId, 'teamId');
+    return this.commands.execute(new ChangeMembership(ctx, orgId, userId, teamId, false));
+  }
+}

@@ -1,0 +1,110 @@
+import { resolve } from 'node:path';
+
+/**
+ * All configuration comes from environment variables, validated at start-up. With none set, Purser runs
+ * embedded: SQLite files under ./data and an in-process bus. Each production engine is switched on
+ * independently by its address. Documented in the README's configuration table.
+ */
+export interface PurserConfig {
+  port: number;
+  host: string;
+  workerPort: number;
+  dataDir: string;
+  eventStoreUrl: string | null;
+  mongodbUrl: string | null;
+  kafkaBrokers: string[] | null;
+  kafkaClientId: string;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** 'in-process': the API runs the projections too (embedded default). 'worker': apps/worker runs them. */
+  projections: 'in-process' | 'worker';
+  minPositionTimeoutMs: number;
+  adminToken: string | null;
+  usageTopic: string;
+  alertsTopic: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
+  const problems: string[] = [];
+  const str = (k: string) => {
+    const v = env[k];
+    return v === undefined || v.trim() === '' ? null : v.trim();
+  };
+  const int = (k: string, def: number, min: number, max: number) => {
+    const v = str(k);
+    if (v === null) return def;
+    if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
+      problems.push(`${k}="${v}" must be an integer from ${min} to ${max}`);
+      return def;
+    }
+    return Number(v);
+  };
+  const oneOf = <T extends string>(k: string, values: readonly T[], def: T): T => {
+    const v = str(k);
+    if (v === null) return def;
+    if (!(values as readonly string[]).includes(v)) {
+      problems.push(`${k}="${v}" must be one of: ${values.join(', ')}`);
+      return def;
+    }
+    return v as T;
+  };
+  const url = (k: string, schemes: string[]) => {
+    const v = str(k);
+    if (v === null) return null;
+    try {
+      const u = new URL(v);
+      if (!schemes.includes(u.protocol.replace(/:$/, ''))) throw new Error('scheme');
+      return v;
+    } catch {
+      problems.push(`${k}="${redact(v)}" must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
+      return null;
+    }
+  };
+  const topic = (k: string, def: string) => {
+    const v = str(k) ?? def;
+    if (!/^[a-zA-Z0-9._-]{1,200}$/.test(v)) problems.push(`${k}="${v}" must be a Kafka topic name ([a-zA-Z0-9._-])`);
+    return v;
+  };
+
+  let kafkaBrokers: string[] | null = null;
+  const brokers = str('KAFKA_BROKERS');
+  if (brokers !== null) {
+    kafkaBrokers = brokers.split(',').map((b) => b.trim());
+    for (const b of kafkaBrokers) {
+      if (!/^[a-zA-Z0-9.\-_[\]:]+:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" must be host:port`);
+    }
+  }
+  const adminToken = str('PURSER_ADMIN_TOKEN');
+  if (adminToken !== null && adminToken.length < 16) problems.push('PURSER_ADMIN_TOKEN must be at least 16 characters');
+
+  const config: PurserConfig = {
+    port: int('PORT', 3000, 0, 65535),
+    host: str('HOST') ?? '0.0.0.0',
+    workerPort: int('WORKER_PORT', 3001, 0, 65535),
+    dataDir: resolve(str('PURSER_DATA_DIR') ?? './data'),
+    eventStoreUrl: url('EVENTSTORE_URL', ['esdb', 'esdb+discover']),
+    mongodbUrl: url('MONGODB_URL', ['mongodb', 'mongodb+srv']),
+    kafkaBrokers,
+    kafkaClientId: str('KAFKA_CLIENT_ID') ?? 'purser',
+    logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
+    projections: oneOf('PURSER_PROJECTIONS', ['in-process', 'worker'] as const, 'in-process'),
+    minPositionTimeoutMs: int('PURSER_MIN_POSITION_TIMEOUT_MS', 5000, 0, 60000),
+    adminToken,
+    usageTopic: topic('PURSER_USAGE_TOPIC', 'purser.usage.v1'),
+    alertsTopic: topic('PURSER_ALERTS_TOPIC', 'purser.alerts.v1'),
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** Hides credentials in URLs before they reach a log or an error. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^@/]+)@/, '//***@');
+}

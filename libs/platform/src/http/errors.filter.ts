@@ -1,0 +1,65 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { ValidationError as ClassValidatorError } from 'class-validator';
+import { ErrorDetails, PurserError, ValidationError } from '@purser/core';
+import { PurserLogger } from '../logger';
+
+/** The one error shape: { statusCode, error, message, details }. */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  details: ErrorDetails;
+}
+
+export function errorBody(statusCode: number, message: string, details: ErrorDetails = []): ErrorBody {
+  return { statusCode, error: HttpStatus[statusCode]?.replace(/_/g, ' ').toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase()) ?? 'Error', message, details };
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: PurserLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse();
+    const body = this.toBody(exception);
+    if (body.statusCode >= 500 && body.statusCode !== 503) {
+      const err = exception as Error;
+      this.logger.error({ err: { message: err?.message, stack: err?.stack } }, 'unhandled error');
+    }
+    void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+
+  toBody(exception: unknown): ErrorBody {
+    if (exception instanceof PurserError) return errorBody(exception.statusCode, exception.message, exception.details);
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const res = exception.getResponse();
+      const message =
+        typeof res === 'string' ? res : Array.isArray((res as any).message) ? (res as any).message.join('; ') : ((res as any).message ?? exception.message);
+      return errorBody(status, String(message));
+    }
+    const status = (exception as { statusCode?: number })?.statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      // Fastify's own refusals: malformed JSON, body too large, unsupported media type.
+      return errorBody(status, (exception as Error).message);
+    }
+    return errorBody(500, 'internal error');
+  }
+}
+
+/** class-validator errors to details naming the fields at fault (nested paths dotted). */
+export function validationDetails(errors: ClassValidatorError[], parent = ''): ErrorDetails {
+  const out: ErrorDetails = [];
+  for (const e of errors) {
+    const field = parent ? `${parent}.${e.property}` : e.property;
+    for (const problem of Object.values(e.constraints ?? {})) out.push({ field, problem });
+    if (e.children?.length) out.push(...validationDetails(e.children, field));
+  }
+  return out;
+}
+
+export function validationException(errors: ClassValidatorError[]): ValidationError {
+  const details = validationDetails(errors);
+  const fields = [...new Set(details.map((d) => d.field))].join(', ');
+  return new ValidationError(`invalid request: ${fields}`, details);
+}

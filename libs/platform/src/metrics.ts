@@ -1,0 +1,40 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Prometheus metrics, served at /metrics. */
+export class Metrics {
+  readonly registry = new Registry();
+  readonly httpDuration = new Histogram({
+    name: 'purser_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly commands = new Counter({
+    name: 'purser_commands_total',
+    help: 'Commands executed, by command and outcome',
+    labelNames: ['command', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly projectionCheckpoint = new Gauge({
+    name: 'purser_projection_checkpoint_position',
+    help: 'Last event-store position handled by each projection',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+  readonly projectionLag = new Gauge({
+    name: 'purser_projection_lag_positions',
+    help: 'Event-store head position minus the projection checkpoint',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
+  readonly eventStoreHead = new Gauge({
+    name: 'purser_event_store_head_position',
+    help: 'Position of the last event in the event store',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'purser_' });
+  }
+}

@@ -1,0 +1,81 @@
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { CqrsModule } from '@nestjs/cqrs';
+import { CommandExecutor, EVENT_STORE, EventRegistry, MESSAGE_BUS, PositionWaiter, READ_STORE } from '@purser/core';
+import { PurserConfig } from './config';
+import { PurserLogger } from './logger';
+import { Engines } from './engines';
+import { CONFIG, LOGGER } from './tokens';
+import { ProjectionRegistry } from './projection-registry';
+import { ProjectionHost, RUN_PROJECTIONS } from './projection-host';
+import { Metrics } from './metrics';
+import { HealthController } from './health.controller';
+import { ReadYourWrites } from './http/positions';
+
+export interface PlatformOptions {
+  config: PurserConfig;
+  logger: PurserLogger;
+  engines: Engines;
+  /** Whether this process runs the projections. */
+  runProjections: boolean;
+  /** Serve /health and /metrics (HTTP apps). */
+  http: boolean;
+}
+
+/** The spine every bounded context stands on: engines behind ports, the event registry, commands, projections. */
+@Global()
+@Module({})
+export class PlatformModule {
+  static forRoot(options: PlatformOptions): DynamicModule {
+    const registry = new EventRegistry();
+    return {
+      module: PlatformModule,
+      imports: [CqrsModule.forRoot()],
+      controllers: options.http ? [HealthController] : [],
+      providers: [
+        { provide: CONFIG, useValue: options.config },
+        { provide: LOGGER, useValue: options.logger },
+        { provide: EVENT_STORE, useValue: options.engines.eventStore },
+        { provide: READ_STORE, useValue: options.engines.readStore },
+        { provide: MESSAGE_BUS, useValue: options.engines.bus },
+        { provide: RUN_PROJECTIONS, useValue: options.runProjections },
+        { provide: EventRegistry, useValue: registry },
+        { provide: CommandExecutor, useFactory: () => new CommandExecutor(options.engines.eventStore, registry) },
+        ProjectionRegistry,
+        ProjectionHost,
+        Metrics,
+        {
+          provide: PositionWaiter,
+          inject: [ProjectionHost],
+          useFactory: (host: ProjectionHost) =>
+            // The runner is resolved lazily, at wait time, once every context has registered its projections.
+            ({
+              waitFor: (position: bigint, names: string[], timeoutMs: number) => {
+                const runner = host.get();
+                return new PositionWaiter(runner.checkpoints, host.runsProjections ? runner : null).waitFor(
+                  position,
+                  names,
+                  timeoutMs,
+                );
+              },
+            }) as PositionWaiter,
+        },
+        ReadYourWrites,
+      ],
+      exports: [
+        CONFIG,
+        LOGGER,
+        EVENT_STORE,
+        READ_STORE,
+        MESSAGE_BUS,
+        EventRegistry,
+        CommandExecutor,
+        ProjectionRegistry,
+        ProjectionHost,
+        Metrics,
+        PositionWaiter,
+        ReadYourWrites,
+        CqrsModule,
+      ],
+    };
+  }
+}

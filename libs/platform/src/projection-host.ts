@@ -1,0 +1,81 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { EVENT_STORE, EventRegistry, EventStore, ProjectionRunner, READ_STORE, ReadStore } from '@purser/core';
+import { LOGGER } from './tokens';
+import { PurserLogger } from './logger';
+import { ProjectionRegistry } from './projection-registry';
+import { Metrics } from './metrics';
+
+export const RUN_PROJECTIONS = Symbol('RunProjections');
+
+/**
+ * Owns the projection runner. It always prepares the read models' collections; it runs the projections when
+ * this process hosts them (org-server in embedded mode, or the worker).
+ */
+@Injectable()
+export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShutdown {
+  private runner: ProjectionRunner | null = null;
+  private metricsTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    @Inject(EVENT_STORE) private readonly events: EventStore,
+    @Inject(READ_STORE) private readonly store: ReadStore,
+    private readonly registry: EventRegistry,
+    private readonly projections: ProjectionRegistry,
+    private readonly metrics: Metrics,
+    @Inject(LOGGER) private readonly logger: PurserLogger,
+    @Inject(RUN_PROJECTIONS) private readonly runHere: boolean,
+  ) {}
+
+  /** The runner; created lazily so every context module has registered its projections first. */
+  get(): ProjectionRunner {
+    if (!this.runner) {
+      this.runner = new ProjectionRunner(this.events, this.store, this.registry, this.projections.all(), this.logger);
+    }
+    return this.runner;
+  }
+
+  get runsProjections(): boolean {
+    return this.runHere;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const runner = this.get();
+    if (this.runHere) await runner.start();
+    else await runner.prepare();
+    this.metricsTimer = setInterval(() => void this.refreshMetrics().catch(() => undefined), 5000);
+    this.metricsTimer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    await this.runner?.stop();
+  }
+
+  /** Per projection: checkpoint, lag in positions and state; read from the shared checkpoints when run elsewhere. */
+  async status(): Promise<{ head: bigint; projections: Array<{ name: string; checkpoint: string; lag: string; state: string; error?: string }> }> {
+    const runner = this.get();
+    const head = await this.events.headPosition();
+    const out = [];
+    for (const s of runner.status()) {
+      const checkpoint = this.runHere ? BigInt(s.checkpoint) : await runner.checkpoints.get(s.name);
+      const lag = head > checkpoint ? head - checkpoint : 0n;
+      out.push({
+        name: s.name,
+        checkpoint: checkpoint.toString(),
+        lag: lag.toString(),
+        state: this.runHere ? s.state : 'remote',
+        ...(s.error ? { error: s.error } : {}),
+      });
+    }
+    return { head, projections: out };
+  }
+
+  async refreshMetrics(): Promise<void> {
+    const { head, projections } = await this.status();
+    this.metrics.eventStoreHead.set(Number(head));
+    for (const p of projections) {
+      this.metrics.projectionCheckpoint.set({ projection: p.name }, Number(p.checkpoint));
+      this.metrics.projectionLag.set({ projection: p.name }, Number(p.lag));
+    }
+  }
+}

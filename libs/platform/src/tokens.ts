@@ -1,0 +1,2 @@
+export const CONFIG = Symbol('PurserConfig');
+export const LOGGER = Symbol('PurserLogger');

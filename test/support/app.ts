@@ -1,0 +1,72 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '@purser/platform';
+import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  api: Api;
+  /** Stops the server; the data directory stays (for restart tests). */
+  stop(): Promise<void>;
+  /** Removes the data directory. */
+  cleanup(): void;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export type Api = ReturnType<typeof apiClient>;
+
+export function apiClient(base: string, defaultHeaders: Record<string, string> = {}) {
+  const call = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
+    const res = await fetch(base + path, {
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...defaultHeaders, ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* not JSON: keep the text */
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  };
+  return {
+    get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
+    post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body ?? {}, headers),
+    patch: <T = any>(path: string, body: unknown, headers?: Record<string, string>) => call<T>('PATCH', path, body, headers),
+    put: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('PUT', path, body ?? {}, headers),
+    delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>('DELETE', path, undefined, headers),
+    raw: call,
+  };
+}
+
+/**
+ * Starts the real org server on a free port. Embedded engines by default, in a fresh data directory;
+ * pass `env` to point ports at production engines (MONGODB_URL, KAFKA_BROKERS, EVENTSTORE_URL).
+ */
+export async function startTestServer(options: { dataDir?: string; env?: Record<string, string | undefined> } = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'purser-e2e-'));
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    PURSER_DATA_DIR: dataDir,
+    PURSER_MIN_POSITION_TIMEOUT_MS: '3000',
+    ...options.env,
+  });
+  const server = await startOrgServer(config);
+  return {
+    ...server,
+    dataDir,
+    api: apiClient(server.url),
+    stop: () => server.close(),
+    cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
+  };
+}
