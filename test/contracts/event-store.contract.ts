@@ -134,10 +134,11 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
       const s = stream();
       const events = [usageEvent('1'), usageEvent('2')];
       const first = await store.append(s, events, 'no_stream');
+      expect(first.duplicate).toBeFalsy();
       const again = await store.append(s, events, 'no_stream');
-      expect(again).toEqual(first);
+      expect(again).toMatchObject({ nextRevision: first.nextRevision, position: first.position });
       const againAny = await store.append(s, events, 'any');
-      expect(againAny).toEqual(first);
+      expect(againAny).toMatchObject({ nextRevision: first.nextRevision, position: first.position });
       expect(await store.readStream(s)).toHaveLength(2);
     });
 

@@ -10,7 +10,7 @@ export function engineUrl(envVar: EngineVar, suite: string): string | undefined 
   const value = process.env[envVar]?.trim();
   if (!value && !announced.has(suite)) {
     announced.add(suite);
-    process.stderr.write(`SKIPPED suite "${suite}": ${envVar} is not set (CI sets it; see README "Testing")\n`);
+    process.stderr.write(`SKIPPED suite "${suite}": ${envVar} is not set; set it to run this suite against a real engine (.ci/run sets KAFKA_BROKERS and MONGODB_URL)\n`);
   }
   return value || undefined;
 }

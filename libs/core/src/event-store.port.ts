@@ -13,6 +13,9 @@ export interface AppendResult {
   nextRevision: bigint;
   /** Global position of the last appended event. */
   position: bigint;
+  /** True when nothing was written because these events were already stored (an idempotent replay). SQLite always
+   * reports it; EventStoreDB reports it when the adapter detects the replay (the server may also dedupe silently). */
+  duplicate?: boolean;
 }
 
 export interface StreamWrite {

@@ -21,6 +21,15 @@ describe('SQLite event store contract', () => {
     await store.close();
   });
 
+  it('given events appended again, then the answer is flagged duplicate', async () => {
+    const store = new SqliteEventStore(join(dir, 'dup.db'));
+    const events = [usageEvent('1')];
+    const first = await store.append('acct-d', events, 'no_stream');
+    expect(first.duplicate).toBeUndefined();
+    expect(await store.append('acct-d', events, 'no_stream')).toEqual({ ...first, duplicate: true });
+    await store.close();
+  });
+
   it('given a store closed and reopened on the same file, then every event is still there', async () => {
     const file = join(dir, 'reopen.db');
     const a = new SqliteEventStore(file);

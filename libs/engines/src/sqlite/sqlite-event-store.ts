@@ -189,7 +189,7 @@ export class SqliteEventStore implements EventStore {
       }
       last = found;
     }
-    return { nextRevision: BigInt(last.revision), position: BigInt(last.position) };
+    return { nextRevision: BigInt(last.revision), position: BigInt(last.position), duplicate: true };
   }
 
   async readStream(streamId: string, options: { fromRevision?: bigint; maxCount?: number } = {}): Promise<RecordedEvent[]> {
