@@ -7,3 +7,5 @@ export * from './message-bus.port';
 export * from './registry';
 export * from './decider';
 export * from './projection';
+export * from './money';
+export * from './periods';

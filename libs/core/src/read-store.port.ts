@@ -18,13 +18,20 @@ export interface FieldCondition {
  * Equality, $in and range filters on (dotted) fields, implicitly AND-ed.
  * A scalar value means equality. Comparisons of strings are binary (code point) order.
  * Array-valued fields match equality / $in when any element matches (as in MongoDB).
+ * Further MongoDB semantics every adapter follows: comparisons are type-bracketed (a number never equals or
+ * compares with a string or a boolean); `null` matches null and missing fields; $ne / $nin also match missing
+ * fields; on an array field each operator is tested on its own (any element). Dotted paths address nested
+ * objects and do not traverse arrays. Path segments hold letters, digits, `_` and `-`.
  */
 export type Filter = Record<string, Scalar | FieldCondition>;
 
 export type SortSpec = Record<string, 1 | -1>;
 
 export interface FindOptions {
-  /** Default { _id: 1 }. _id is always appended as the final tie-breaker. */
+  /**
+   * Default { _id: 1 }. _id is always appended as the final tie-breaker. Order: null/missing < numbers < strings
+   * (binary). Sort on scalar fields; booleans, objects and arrays order differently per engine.
+   */
   sort?: SortSpec;
   /** Default 100, at most 10,000. */
   limit?: number;
@@ -41,6 +48,8 @@ export type Document = { _id: string } & Record<string, any>;
 
 /**
  * Single-document atomic update. Fields are dotted paths. $push appends one value or { $each: [...] }.
+ * At least one field; no two paths may overlap; _id is immutable; $inc needs a number (also in the document).
+ * Values are JSON (no nested arrays: FerretDB refuses arrays directly inside arrays). Invalid: ValidationError.
  */
 export interface UpdateSpec {
   $set?: Record<string, unknown>;
@@ -73,7 +82,7 @@ export interface UpdateOp {
 }
 
 export interface IndexSpec {
-  /** Fields in order, 1 ascending, -1 descending. */
+  /** Fields in order, 1 ascending, -1 descending. A unique index does not constrain documents lacking the field. */
   fields: SortSpec;
   unique?: boolean;
   name?: string;
@@ -101,8 +110,17 @@ export interface ReadStore {
   count(collection: string, filter: Filter): Promise<number>;
   /** Inserts a whole document; fails with DuplicateKeyError if _id or a unique index clashes. */
   insert(collection: string, doc: Document): Promise<void>;
+  /**
+   * Inserts whole documents, skipping any whose _id already exists (idempotent: a replayed batch inserts nothing
+   * twice). Not a transaction. Answers how many were inserted. A clash on another unique index throws.
+   */
+  insertMany(collection: string, docs: Document[]): Promise<{ inserted: number }>;
   update(collection: string, id: string, update: UpdateSpec, options?: UpdateOptions): Promise<UpdateResult>;
-  /** Independent single-document updates (not a transaction); one result per op, in order. */
+  /**
+   * Independent single-document updates (not a transaction); one result per op, in order; ops on the same
+   * document apply in order. If some ops fail (unique clash, type mismatch), the others still apply and the
+   * first error is thrown, its details naming the failed op indexes.
+   */
   bulkUpdate(collection: string, ops: UpdateOp[]): Promise<UpdateResult[]>;
   /** Deletes the document if it exists and matches the guard. */
   delete(collection: string, id: string, guard?: Filter): Promise<boolean>;
