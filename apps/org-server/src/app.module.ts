@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule, PlatformOptions } from '@purser/platform';
 import { DirectoryModule } from '@purser/directory';
+import { UsageModule } from '@purser/usage';
 
 /** The HTTP API: wires the platform and the bounded contexts. Logic lives in libs/. */
 @Module({})
@@ -8,7 +9,7 @@ export class OrgServerModule {
   static forRoot(options: Omit<PlatformOptions, 'http'>): DynamicModule {
     return {
       module: OrgServerModule,
-      imports: [PlatformModule.forRoot({ ...options, http: true }), DirectoryModule],
+      imports: [PlatformModule.forRoot({ ...options, http: true }), DirectoryModule, UsageModule],
     };
   }
 }

@@ -17,6 +17,8 @@ export interface Projection {
   /** Collections it owns: created at start, dropped on rebuild. */
   readonly collections: CollectionSpec[];
   handle(events: RecordedEvent[], store: ReadStore): Promise<void>;
+  /** Forget any in-memory state; called when the projection is rebuilt from zero. */
+  reset?(): void;
 }
 
 export const CHECKPOINTS = 'projection_checkpoints';
@@ -204,6 +206,7 @@ export class ProjectionRunner {
     const run: Running = { projection, checkpoint: -1n, state: 'rebuilding', lastEventAt: null };
     this.running.set(name, run);
     for (const c of projection.collections) await this.store.dropCollection(c.name);
+    projection.reset?.();
     await this.checkpoints.reset(name);
     for (const c of projection.collections) await this.store.ensureCollection(c);
     const started = Date.now();

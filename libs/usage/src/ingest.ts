@@ -15,7 +15,8 @@ import { checkUsage } from './usage-input';
 
 export type UsageOutcome =
   | { eventId: string | null; status: 'recorded' | 'duplicate'; position: string }
-  | { eventId: string | null; status: 'rejected'; reason: string };
+  /** invalid: the event is malformed (400). refused: well formed, but it names an unknown org, user or team (422). */
+  | { eventId: string | null; status: 'rejected'; code: 'invalid' | 'refused'; reason: string };
 
 export interface IngestResult {
   results: UsageOutcome[];
@@ -57,11 +58,11 @@ export class UsageIngest {
     for (let i = 0; i < batch.length; i++) {
       const checked = checkUsage(batch[i], now);
       if (!checked.ok) {
-        results[i] = { eventId: checked.eventId ?? null, status: 'rejected', reason: checked.reason };
+        results[i] = { eventId: checked.eventId ?? null, status: 'rejected', code: 'invalid', reason: checked.reason };
         continue;
       }
       const u = checked.value;
-      const reject = (reason: string) => (results[i] = { eventId: u.eventId, status: 'rejected', reason });
+      const reject = (reason: string) => (results[i] = { eventId: u.eventId, status: 'rejected', code: 'refused', reason });
       const org = await memo(orgs, u.orgId, async () => (await this.executor.current(Streams.org(u.orgId), orgDecider)).state);
       if (!org.exists || org.deleted) {
         reject(`unknown org ${u.orgId}`);
@@ -128,7 +129,7 @@ export class UsageIngest {
       } else if (o.error instanceof WrongExpectedVersionError) {
         results[i] = { eventId, status: 'duplicate', position: '0' };
       } else if (o.error instanceof ConflictError) {
-        results[i] = { eventId, status: 'rejected', reason: `eventId ${eventId} is already used by another record` };
+        results[i] = { eventId, status: 'rejected', code: 'refused', reason: `eventId ${eventId} is already used by another record` };
       } else {
         throw o.error;
       }

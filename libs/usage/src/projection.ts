@@ -1,0 +1,300 @@
+import {
+  CollectionSpec,
+  Document,
+  GRAINS,
+  Grain,
+  Projection,
+  ReadStore,
+  RecordedEvent,
+  UpdateOp,
+  convertNanos,
+  formatNanos,
+  padPosition,
+  parseRate,
+  periodKeys,
+  toNanos,
+} from '@purser/core';
+import { ExchangeRateSet, UsageEvent, UsageRecorded } from './events';
+
+export const EXPENDITURE_PROJECTION = 'expenditure';
+export const BUCKETS = 'exp_buckets';
+export const RECORDS = 'exp_records';
+export const RATES = 'exp_rates';
+
+/** Spend of one slice: exact decimal strings per currency, the base-currency equivalent, what could not be converted. */
+export interface Entry {
+  /** currency -> amount */
+  a: Record<string, string>;
+  /** amount in the org's base currency, for the converted part */
+  b: string;
+  /** currency -> amount that had no exchange rate to the base currency */
+  u: Record<string, string>;
+  /** number of usage records */
+  n: number;
+}
+
+/** One period of one org at one grain, with totals and per-dimension slices (teams include their sub-teams). */
+export interface BucketDoc extends Document {
+  orgId: string;
+  grain: Grain;
+  period: string;
+  baseCurrency: string;
+  total: Entry;
+  byUser: Record<string, Entry>;
+  byTeam: Record<string, Entry>;
+  byItemType: Record<string, Entry>;
+  byItem: Record<string, Entry>;
+  _pos: string;
+}
+
+export interface RecordDoc extends Document {
+  orgId: string;
+  usageId: string;
+  userId: string;
+  teamId: string | null;
+  teamPath: string[];
+  itemType: string;
+  itemId: string;
+  amount: string;
+  currency: string;
+  baseCurrency: string;
+  baseAmount: string | null;
+  rate: string | null;
+  rateEffectiveFrom: string | null;
+  inputTokens: number | null;
+  outputTokens: number | null;
+  model: string | null;
+  occurredAt: string;
+  recordedAt: string;
+  reservationId: string | null;
+  attributes: Record<string, string>;
+  timeZone: string;
+  position: string;
+}
+
+export interface RateDoc extends Document {
+  orgId: string;
+  /** `${baseCurrency}>${currency}` -> rates sorted by effectiveFrom */
+  rates: Record<string, Array<{ rate: string; effectiveFrom: string; setAt: string }>>;
+  _pos: string;
+}
+
+/** Item keys may hold '.', which dotted paths cannot; this keeps map keys path-safe and reversible. */
+export const encodeKey = (k: string) => k.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\$/g, '%24');
+export const decodeKey = (k: string) => k.replace(/%24/g, '$').replace(/%2E/g, '.').replace(/%25/g, '%');
+export const bucketId = (orgId: string, grain: Grain, period: string) => `${orgId}|${grain}|${period}`;
+export const recordId = (orgId: string, usageId: string) => `${orgId}:${usageId}`;
+
+/** Accumulator of one slice in nano-units. */
+class Acc {
+  a = new Map<string, bigint>();
+  b = 0n;
+  u = new Map<string, bigint>();
+  n = 0;
+  add(currency: string, nanos: bigint, base: bigint | null): void {
+    this.a.set(currency, (this.a.get(currency) ?? 0n) + nanos);
+    if (base === null) this.u.set(currency, (this.u.get(currency) ?? 0n) + nanos);
+    else this.b += base;
+    this.n++;
+  }
+  mergeInto(prev: Entry | undefined): Entry {
+    const a: Record<string, string> = { ...(prev?.a ?? {}) };
+    for (const [c, v] of this.a) a[c] = formatNanos(toNanos(a[c] ?? '0') + v);
+    const u: Record<string, string> = { ...(prev?.u ?? {}) };
+    for (const [c, v] of this.u) u[c] = formatNanos(toNanos(u[c] ?? '0') + v);
+    return { a, b: formatNanos(toNanos(prev?.b ?? '0') + this.b), u, n: (prev?.n ?? 0) + this.n };
+  }
+}
+
+class BucketDelta {
+  total = new Acc();
+  byUser = new Map<string, Acc>();
+  byTeam = new Map<string, Acc>();
+  byItemType = new Map<string, Acc>();
+  byItem = new Map<string, Acc>();
+  lastPos = -1n;
+  constructor(
+    readonly orgId: string,
+    readonly grain: Grain,
+    readonly period: string,
+    readonly baseCurrency: string,
+  ) {}
+}
+
+const slice = (m: Map<string, Acc>, k: string) => {
+  let acc = m.get(k);
+  if (!acc) m.set(k, (acc = new Acc()));
+  return acc;
+};
+
+/**
+ * Expenditure read models from UsageRecorded (and ExchangeRateSet): one record per usage, and buckets per org,
+ * grain and period in the org's time zone with exact per-currency totals and slices by user, team (with sub-teams),
+ * item type and item. Batches are aggregated in memory and each touched document is written once; every write is
+ * guarded by position, and a redelivered event is skipped for any document that has already seen it.
+ */
+export class ExpenditureProjection implements Projection {
+  readonly name = EXPENDITURE_PROJECTION;
+  readonly filter = { eventTypes: ['UsageRecorded', 'ExchangeRateSet'] };
+  readonly collections: CollectionSpec[] = [
+    { name: BUCKETS, indexes: [{ fields: { orgId: 1, grain: 1, period: 1 } }] },
+    {
+      name: RECORDS,
+      indexes: [
+        { fields: { orgId: 1, occurredAt: 1 } },
+        { fields: { orgId: 1, userId: 1, occurredAt: 1 } },
+        { fields: { orgId: 1, itemId: 1, occurredAt: 1 } },
+        { fields: { orgId: 1, itemType: 1, occurredAt: 1 } },
+      ],
+    },
+    { name: RATES },
+  ];
+  private rates = new Map<string, RateDoc>();
+
+  async handle(events: RecordedEvent[], store: ReadStore): Promise<void> {
+    const typed = events as RecordedEvent<UsageEvent>[];
+    // Rates first seen in this batch are loaded once; a rate event applies to the usage after it.
+    const orgIds = [...new Set(typed.map((e) => e.data.orgId))].filter((o) => !this.rates.has(o));
+    if (orgIds.length) {
+      const docs = await store.getMany<RateDoc>(RATES, orgIds);
+      for (const d of docs) this.rates.set(d._id, d);
+    }
+    // Learn which buckets already saw which positions (idempotency across redeliveries).
+    const keyed = new Map<string, BucketDelta>();
+    const ids = new Set<string>();
+    for (const e of typed) {
+      if (e.type !== 'UsageRecorded') continue;
+      const keys = periodKeys(e.data.occurredAt, e.data.timeZone);
+      for (const g of GRAINS) ids.add(bucketId(e.data.orgId, g, keys[g]));
+    }
+    const existing = new Map((await store.getMany<BucketDoc>(BUCKETS, [...ids])).map((d) => [d._id, d]));
+    const records: RecordDoc[] = [];
+    const dirtyRates = new Map<string, bigint>();
+
+    for (const e of typed) {
+      if (e.type === 'ExchangeRateSet') {
+        if (this.applyRate(e)) dirtyRates.set(e.data.orgId, e.position);
+        continue;
+      }
+      const d = e.data;
+      const nanos = toNanos(d.amount);
+      const rate = this.rateFor(d);
+      const base = d.currency === d.baseCurrency ? nanos : rate ? convertNanos(nanos, parseRate(rate.rate)!) : null;
+      records.push(this.record(e, base, rate));
+      const keys = periodKeys(d.occurredAt, d.timeZone);
+      const pos = padPosition(e.position);
+      for (const g of GRAINS) {
+        const id = bucketId(d.orgId, g, keys[g]);
+        if ((existing.get(id)?._pos ?? '') >= pos) continue; // already applied to this bucket
+        let delta = keyed.get(id);
+        if (!delta) keyed.set(id, (delta = new BucketDelta(d.orgId, g, keys[g], d.baseCurrency)));
+        delta.total.add(d.currency, nanos, base);
+        slice(delta.byUser, d.userId).add(d.currency, nanos, base);
+        for (const t of d.teamPath) slice(delta.byTeam, t).add(d.currency, nanos, base);
+        slice(delta.byItemType, d.itemType).add(d.currency, nanos, base);
+        slice(delta.byItem, encodeKey(`${d.itemType}:${d.itemId}`)).add(d.currency, nanos, base);
+        delta.lastPos = e.position;
+      }
+    }
+
+    if (records.length) await store.insertMany(RECORDS, records);
+    const ops: UpdateOp[] = [];
+    for (const [id, delta] of keyed) {
+      const prev = existing.get(id);
+      const $set: Record<string, unknown> = {
+        orgId: delta.orgId,
+        grain: delta.grain,
+        period: delta.period,
+        baseCurrency: delta.baseCurrency,
+        total: delta.total.mergeInto(prev?.total),
+        _pos: padPosition(delta.lastPos),
+      };
+      for (const dim of ['byUser', 'byTeam', 'byItemType', 'byItem'] as const) {
+        for (const [k, acc] of delta[dim]) $set[`${dim}.${k}`] = acc.mergeInto(prev?.[dim]?.[k]);
+      }
+      ops.push({
+        id,
+        update: prev ? { $set } : { $set: flattenForInsert($set) },
+        options: { upsert: true, guard: { _pos: { $lt: padPosition(delta.lastPos) } } },
+      });
+    }
+    if (ops.length) await store.bulkUpdate(BUCKETS, ops);
+    for (const [orgId, position] of dirtyRates) {
+      const doc = this.rates.get(orgId)!;
+      await store.update(
+        RATES,
+        orgId,
+        { $set: { orgId, rates: doc.rates, _pos: padPosition(position) } },
+        { upsert: true, guard: { _pos: { $lt: padPosition(position) } } },
+      );
+    }
+  }
+
+  /** Applies a rate to the in-memory table; false when it was already there (a redelivery). */
+  private applyRate(e: RecordedEvent<ExchangeRateSet>): boolean {
+    const { orgId, currency, baseCurrency, rate, effectiveFrom } = e.data;
+    let doc = this.rates.get(orgId);
+    if (!doc) this.rates.set(orgId, (doc = { _id: orgId, orgId, rates: {}, _pos: '' }));
+    if (doc._pos >= padPosition(e.position)) return false;
+    const key = `${baseCurrency}>${currency}`;
+    const list = (doc.rates[key] ?? []).filter((r) => r.effectiveFrom !== effectiveFrom);
+    list.push({ rate, effectiveFrom, setAt: e.metadata.occurredAt });
+    list.sort((x, y) => (x.effectiveFrom < y.effectiveFrom ? -1 : x.effectiveFrom > y.effectiveFrom ? 1 : 0));
+    doc.rates = { ...doc.rates, [key]: list };
+    doc._pos = padPosition(e.position);
+    return true;
+  }
+
+  private rateFor(d: UsageRecorded['data']): { rate: string; effectiveFrom: string } | null {
+    const list = this.rates.get(d.orgId)?.rates[`${d.baseCurrency}>${d.currency}`];
+    if (!list) return null;
+    let found: { rate: string; effectiveFrom: string } | null = null;
+    for (const r of list) if (r.effectiveFrom <= d.occurredAt) found = r;
+    return found;
+  }
+
+  private record(e: RecordedEvent<UsageRecorded>, base: bigint | null, rate: { rate: string; effectiveFrom: string } | null): RecordDoc {
+    const d = e.data;
+    return {
+      _id: recordId(d.orgId, d.usageId),
+      orgId: d.orgId,
+      usageId: d.usageId,
+      userId: d.userId,
+      teamId: d.teamId,
+      teamPath: d.teamPath,
+      itemType: d.itemType,
+      itemId: d.itemId,
+      amount: d.amount,
+      currency: d.currency,
+      baseCurrency: d.baseCurrency,
+      baseAmount: base === null ? null : formatNanos(base),
+      rate: d.currency === d.baseCurrency ? '1' : (rate?.rate ?? null),
+      rateEffectiveFrom: d.currency === d.baseCurrency ? null : (rate?.effectiveFrom ?? null),
+      inputTokens: d.inputTokens,
+      outputTokens: d.outputTokens,
+      model: d.model,
+      occurredAt: d.occurredAt,
+      recordedAt: e.metadata.occurredAt,
+      reservationId: d.reservationId,
+      attributes: d.attributes,
+      timeZone: d.timeZone,
+      position: padPosition(e.position),
+    };
+  }
+
+  /** For rebuilds: forget cached rates (the collections are dropped). */
+  reset(): void {
+    this.rates.clear();
+  }
+}
+
+/** A new document: nested maps built from dotted keys (an upsert cannot $set "byUser.x" and "byUser" together). */
+function flattenForInsert(set: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { byUser: {}, byTeam: {}, byItemType: {}, byItem: {} };
+  for (const [k, v] of Object.entries(set)) {
+    const dot = k.indexOf('.');
+    if (dot < 0) out[k] = v;
+    else (out[k.slice(0, dot)] as Record<string, unknown>)[k.slice(dot + 1)] = v;
+  }
+  return out;
+}

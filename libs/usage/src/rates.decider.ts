@@ -1,0 +1,36 @@
+import { Decider, RuleViolationError } from '@purser/core';
+import { ExchangeRateSet } from './events';
+
+export interface RatesState {
+  /** `${currency}@${effectiveFrom}` -> rate */
+  set: ReadonlyMap<string, string>;
+}
+
+export interface SetExchangeRate {
+  type: 'SetExchangeRate';
+  orgId: string;
+  baseCurrency: string;
+  currency: string;
+  rate: string;
+  effectiveFrom: string;
+}
+
+/** An org's exchange rates to its base currency, with effective dates. Setting the same rate again changes nothing. */
+export const ratesDecider: Decider<SetExchangeRate, RatesState, ExchangeRateSet> = {
+  initialState: { set: new Map() },
+  decide(c, state) {
+    if (c.currency === c.baseCurrency) {
+      throw new RuleViolationError(`${c.currency} is the org's base currency; its rate is always 1`, [
+        { field: 'currency', problem: 'is the base currency' },
+      ]);
+    }
+    if (state.set.get(`${c.baseCurrency}>${c.currency}@${c.effectiveFrom}`) === c.rate) return [];
+    const { type: _t, ...data } = c;
+    return [{ type: 'ExchangeRateSet', data }];
+  },
+  evolve(state, e) {
+    const set = new Map(state.set);
+    set.set(`${e.data.baseCurrency}>${e.data.currency}@${e.data.effectiveFrom}`, e.data.rate);
+    return { set };
+  },
+};

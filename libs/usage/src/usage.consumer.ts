@@ -1,0 +1,61 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BatchOutcome, ConsumedMessage, Consumer, MESSAGE_BUS, MessageBus } from '@purser/core';
+import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
+import { randomUUID } from 'node:crypto';
+import { UsageIngest } from './ingest';
+
+/**
+ * Consumes usage events from Kafka (topic purser.usage.v1 by default) in batches, through the same command path as
+ * HTTP. Offsets are committed by the bus only after the batch is appended; refused or malformed messages are parked
+ * on the dead-letter topic with their reason and never block the partition. Runs where the projections run.
+ */
+@Injectable()
+export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private consumer: Consumer | null = null;
+
+  constructor(
+    private readonly ingest: UsageIngest,
+    private readonly host: ProjectionHost,
+    @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
+    @Inject(CONFIG) private readonly config: PurserConfig,
+    @Inject(LOGGER) private readonly logger: PurserLogger,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.host.runsProjections || !this.config.kafkaBrokers) return;
+    this.consumer = await this.bus.subscribe(
+      { topic: this.config.usageTopic, groupId: 'purser-usage-ingest', maxRetries: 5 },
+      (batch) => this.handle(batch),
+    );
+    this.logger.info({ topic: this.config.usageTopic }, 'usage consumer started');
+  }
+
+  async handle(batch: ConsumedMessage[]): Promise<BatchOutcome> {
+    const rejected: BatchOutcome['rejected'] = [];
+    const valid: ConsumedMessage[] = [];
+    for (const m of batch) {
+      if (m.value === undefined) rejected.push({ message: m, reason: 'value is not valid JSON' });
+      else valid.push(m);
+    }
+    if (valid.length) {
+      const res = await this.ingest.record(
+        valid.map((m) => m.value),
+        {
+          actor: { type: 'system', id: `kafka:${this.config.usageTopic}` },
+          correlationId: randomUUID(),
+          causationId: null,
+          now: new Date().toISOString(),
+        },
+      );
+      res.results.forEach((r, i) => {
+        if (r.status === 'rejected') rejected.push({ message: valid[i], reason: r.reason });
+      });
+    }
+    if (rejected.length) this.logger.warn({ parked: rejected.length, topic: this.config.usageTopic }, 'usage messages parked on the dead-letter topic');
+    return { rejected };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer?.stop();
+  }
+}

@@ -1,0 +1,185 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { CommandBus } from '@nestjs/cqrs';
+import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Readable } from 'node:stream';
+import { CommandContext, RuleViolationError, ValidationError } from '@purser/core';
+import { Ctx, ReadYourWrites, parseId } from '@purser/platform';
+import { RecordUsage, SetExchangeRateCommand } from './commands';
+import { CsvQueryDto, ExpenditureQueryDto, RecordsQueryDto, SetExchangeRateDto, TopQueryDto } from './dto';
+import { IngestResult, MAX_BATCH } from './ingest';
+import { EXPENDITURE_PROJECTION } from './projection';
+import { ExpenditureQueries, recordView } from './queries';
+
+const EXAMPLE = {
+  eventId: '9b2f4c1e-7f3a-4a8e-9d0b-2c5e6f7a8b9c',
+  orgId: '<orgId>',
+  userId: '<userId>',
+  itemType: 'Agent',
+  itemId: 'research-agent',
+  amount: '0.0125',
+  currency: 'USD',
+  inputTokens: 1200,
+  outputTokens: 340,
+  model: 'gpt-x',
+  occurredAt: '2026-11-25T14:02:00Z',
+};
+
+@ApiTags('usage')
+@Controller()
+export class UsageController {
+  constructor(
+    private readonly commands: CommandBus,
+    private readonly queries: ExpenditureQueries,
+    private readonly ryw: ReadYourWrites,
+  ) {}
+
+  @Post('v1/usage')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Record usage: one event, or a batch of up to 1,000 ({"events": [...]} or a JSON array)',
+    description:
+      'Each event carries a client-chosen eventId: the same eventId sent again, over HTTP or Kafka, is recorded once. ' +
+      'A batch answers 200 with recorded / duplicate / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 400 or 422.',
+  })
+  @ApiBody({ schema: { example: EXAMPLE } })
+  async record(@Ctx() ctx: CommandContext, @Body() body: unknown, @Res({ passthrough: true }) reply: { status(code: number): unknown }) {
+    let events: unknown;
+    let single = false;
+    if (Array.isArray(body)) events = body;
+    else if (body && typeof body === 'object' && 'events' in body) {
+      if (Object.keys(body).length !== 1) throw new ValidationError('a batch body holds only "events"', [{ field: 'events', problem: 'extra fields' }]);
+      events = (body as { events: unknown }).events;
+    } else {
+      events = [body];
+      single = true;
+    }
+    if (!Array.isArray(events) || events.length === 0) {
+      throw new ValidationError('events must be a non-empty array', [{ field: 'events', problem: 'empty or not an array' }]);
+    }
+    if (events.length > MAX_BATCH) {
+      throw new ValidationError(`a batch holds at most ${MAX_BATCH} events (got ${events.length})`, [{ field: 'events', problem: 'too many' }]);
+    }
+    const res: IngestResult = await this.commands.execute(new RecordUsage(ctx, events));
+    if (!single) return res;
+    const r = res.results[0];
+    if (r.status === 'rejected') {
+      if (r.code === 'invalid') throw new ValidationError(r.reason, [{ field: 'event', problem: r.reason }]);
+      throw new RuleViolationError(r.reason, [{ field: 'event', problem: r.reason }]);
+    }
+    if (r.status === 'recorded') reply.status(201);
+    return r;
+  }
+
+  @Post('v1/orgs/:orgId/exchange-rates')
+  @ApiOperation({ summary: "Set an exchange rate to the org's base currency, effective from an instant" })
+  setRate(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: SetExchangeRateDto) {
+    parseId(orgId, 'orgId');
+    return this.commands.execute(new SetExchangeRateCommand(ctx, orgId, body.currency, body.rate, new Date(body.effectiveFrom).toISOString()));
+  }
+
+  @Get('v1/orgs/:orgId/exchange-rates')
+  @ApiOperation({ summary: "The org's exchange rates, by currency and effective date" })
+  async rates(@Param('orgId') orgId: string, @Query('minPosition') minPosition?: string) {
+    parseId(orgId, 'orgId');
+    await this.ryw.waitFor(minPosition, [EXPENDITURE_PROJECTION]);
+    return this.queries.rates(orgId);
+  }
+
+  @Get('v1/orgs/:orgId/expenditure')
+  @ApiOperation({
+    summary: 'Expenditure by period and/or dimension, exact per currency and in the base currency',
+    description:
+      'Periods follow the org time zone; from/to are rounded out to whole periods of the grain (day when none). ' +
+      'Team figures include all sub-teams as of when the usage happened.',
+  })
+  async expenditure(@Param('orgId') orgId: string, @Query() q: ExpenditureQueryDto) {
+    parseId(orgId, 'orgId');
+    if (q.itemId && !q.itemType) throw new ValidationError('itemId needs itemType', [{ field: 'itemType', problem: 'missing' }]);
+    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
+    return this.queries.expenditure(orgId, { ...q, groupBy: q.groupBy ?? [] });
+  }
+
+  @Get('v1/orgs/:orgId/expenditure/top')
+  @ApiOperation({ summary: 'Top users, teams, item types or items by spend in a period' })
+  async top(@Param('orgId') orgId: string, @Query() q: TopQueryDto) {
+    parseId(orgId, 'orgId');
+    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
+    return this.queries.top(orgId, q.by, { from: q.from, to: q.to, limit: q.limit ?? 10 });
+  }
+
+  @Get('v1/orgs/:orgId/usage-records')
+  @ApiOperation({ summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging' })
+  async records(@Param('orgId') orgId: string, @Query() q: RecordsQueryDto) {
+    parseId(orgId, 'orgId');
+    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
+    return this.queries.records(orgId, { ...q, limit: q.limit ?? 100 });
+  }
+
+  @Get('v1/orgs/:orgId/usage-records.csv')
+  @ApiOperation({ summary: 'The same records as CSV, streamed' })
+  async csv(@Param('orgId') orgId: string, @Query() q: CsvQueryDto, @Res() reply: any) {
+    parseId(orgId, 'orgId');
+    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
+    const { start, end } = await this.queries.recordsRange(orgId, q.from, q.to);
+    const queries = this.queries;
+    async function* lines() {
+      yield CSV_HEADER;
+      for await (const r of queries.scan(orgId, q, start, end)) yield csvLine(r);
+    }
+    reply
+      .header('content-type', 'text/csv; charset=utf-8')
+      .header('content-disposition', `attachment; filename="usage-${orgId}.csv"`)
+      .send(Readable.from(lines()));
+  }
+}
+
+const COLUMNS = [
+  'eventId',
+  'occurredAt',
+  'userId',
+  'teamId',
+  'itemType',
+  'itemId',
+  'amount',
+  'currency',
+  'baseAmount',
+  'baseCurrency',
+  'rate',
+  'inputTokens',
+  'outputTokens',
+  'model',
+  'reservationId',
+  'recordedAt',
+] as const;
+const CSV_HEADER = COLUMNS.join(',') + '\n';
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = String(v);
+  // Quote when needed; neutralize spreadsheet formulas.
+  const safe = /^[=+\-@\t\r]/.test(s) && !/^-?\d/.test(s) ? `'${s}` : s;
+  return /[",\n\r]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+function csvLine(r: Parameters<typeof recordView>[0]): string {
+  const v = recordView(r);
+  const row: Record<(typeof COLUMNS)[number], unknown> = {
+    eventId: v.eventId,
+    occurredAt: v.occurredAt,
+    userId: v.userId,
+    teamId: v.teamId,
+    itemType: v.itemType,
+    itemId: v.itemId,
+    amount: v.amount,
+    currency: v.currency,
+    baseAmount: v.base.amount,
+    baseCurrency: v.base.currency,
+    rate: v.base.rate,
+    inputTokens: v.inputTokens,
+    outputTokens: v.outputTokens,
+    model: v.model,
+    reservationId: v.reservationId,
+    recordedAt: v.recordedAt,
+  };
+  return COLUMNS.map((c) => cell(row[c])).join(',') + '\n';
+}
