@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule, PlatformOptions } from '@purser/platform';
 import { DirectoryModule } from '@purser/directory';
 import { UsageModule } from '@purser/usage';
+import { QuotasModule } from '@purser/quotas';
 
 /** The HTTP API: wires the platform and the bounded contexts. Logic lives in libs/. */
 @Module({})
@@ -9,7 +10,7 @@ export class OrgServerModule {
   static forRoot(options: Omit<PlatformOptions, 'http'>): DynamicModule {
     return {
       module: OrgServerModule,
-      imports: [PlatformModule.forRoot({ ...options, http: true }), DirectoryModule, UsageModule],
+      imports: [PlatformModule.forRoot({ ...options, http: true }), DirectoryModule, UsageModule, QuotasModule],
     };
   }
 }

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { PlatformModule, PlatformOptions } from '@purser/platform';
 import { DirectoryProjectionsModule } from '@purser/directory';
 import { UsageCoreModule } from '@purser/usage';
+import { QuotasCoreModule } from '@purser/quotas';
 
 /**
  * The worker process: runs every projection (and, as contexts add them, the Kafka consumers) apart from the
@@ -12,7 +13,7 @@ export class WorkerModule {
   static forRoot(options: Omit<PlatformOptions, 'runProjections'>): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot({ ...options, runProjections: options.http }), DirectoryProjectionsModule, UsageCoreModule],
+      imports: [PlatformModule.forRoot({ ...options, runProjections: options.http }), DirectoryProjectionsModule, UsageCoreModule, QuotasCoreModule],
     };
   }
 }

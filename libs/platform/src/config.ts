@@ -21,6 +21,10 @@ export interface PurserConfig {
   adminToken: string | null;
   usageTopic: string;
   alertsTopic: string;
+  /** How long a quota reservation holds its estimate when no usage settles it. */
+  reservationTtlMs: number;
+  /** How often expired reservations are looked for. */
+  reservationSweepMs: number;
 }
 
 export class ConfigError extends Error {
@@ -99,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     adminToken,
     usageTopic: topic('PURSER_USAGE_TOPIC', 'purser.usage.v1'),
     alertsTopic: topic('PURSER_ALERTS_TOPIC', 'purser.alerts.v1'),
+    reservationTtlMs: int('PURSER_RESERVATION_TTL_MS', 300_000, 1000, 86_400_000),
+    reservationSweepMs: int('PURSER_RESERVATION_SWEEP_MS', 1000, 50, 60_000),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

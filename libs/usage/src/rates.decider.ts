@@ -34,3 +34,15 @@ export const ratesDecider: Decider<SetExchangeRate, RatesState, ExchangeRateSet>
     return { set };
   },
 };
+
+/** The rate in force at an instant for currency -> base, or null when none is set yet. */
+export function rateAt(state: RatesState, baseCurrency: string, currency: string, at: string): string | null {
+  const prefix = `${baseCurrency}>${currency}@`;
+  let best: { from: string; rate: string } | null = null;
+  for (const [key, rate] of state.set) {
+    if (!key.startsWith(prefix)) continue;
+    const from = key.slice(prefix.length);
+    if (from <= at && (!best || from > best.from)) best = { from, rate };
+  }
+  return best?.rate ?? null;
+}

@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CollectionSpec,
+  CommandExecutor,
+  MessageBus,
+  Projection,
+  ReadStore,
+  RecordedEvent,
+  padPosition,
+  positionGuard,
+  periodKeys,
+} from '@purser/core';
+import { UsageRecorded, UsageStreams, ratesDecider } from '@purser/usage';
+import { LedgerEvent, QuotaStreams } from './events';
+import { applies, quotaBookDecider } from './book.decider';
+import { ledgerDecider } from './ledger.decider';
+import { ALERTS, QuotasService, REFUSALS, RESERVATIONS } from './quotas.service';
+
+/**
+ * Counts every recorded usage against the quotas that cover it (user, team path as stamped on the usage, org),
+ * settling the reservation it names. A reactor: it appends ledger events. Redeliveries are harmless: each ledger
+ * remembers the position of the last usage it counted.
+ */
+export class QuotaUsageReactor implements Projection {
+  readonly name = 'quota-usage';
+  readonly filter = { eventTypes: ['UsageRecorded'] };
+  readonly collections: CollectionSpec[] = [];
+
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly quotas: QuotasService,
+  ) {}
+
+  async handle(events: RecordedEvent[]): Promise<void> {
+    for (const e of events as RecordedEvent<UsageRecorded>[]) {
+      const u = e.data;
+      const book = (await this.executor.current(QuotaStreams.book(u.orgId), quotaBookDecider)).state;
+      const covering = [...book.quotas.values()].filter((q) => !q.removed && applies(q, u));
+      if (!covering.length) continue;
+      const rates = (await this.executor.current(UsageStreams.rates(u.orgId), ratesDecider)).state;
+      const ctx = { actor: e.metadata.actor, correlationId: e.metadata.correlationId, causationId: e.metadata.eventId, now: e.metadata.occurredAt };
+      for (const q of covering) {
+        const period = q.period === 'none' ? 'all' : periodKeys(u.occurredAt, u.timeZone)[q.period];
+        const weight = this.quotas.weigh(
+          q,
+          { amount: u.amount, currency: u.currency, tokens: (u.inputTokens ?? 0) + (u.outputTokens ?? 0) },
+          u.baseCurrency,
+          rates,
+          u.occurredAt,
+        );
+        await this.executor.execute(
+          QuotaStreams.ledger(q.quotaId, period),
+          ledgerDecider,
+          {
+            type: 'Count',
+            quota: q,
+            period,
+            usageId: u.usageId,
+            usagePosition: e.position,
+            amount: weight ?? 0n,
+            reservationId: u.reservationId,
+            unconverted: weight === null ? { amount: u.amount, currency: u.currency } : null,
+          },
+          ctx,
+          { orgId: u.orgId, maxRetries: 500 },
+        );
+      }
+    }
+  }
+}
+
+/** Reservations (for release and expiry) and refusals (the audit of decisions) as read models. */
+export class QuotaDecisionsProjection implements Projection {
+  readonly name = 'quota-decisions';
+  readonly filter = {
+    eventTypes: [
+      'QuotaReserved',
+      'ReservationSettled',
+      'ReservationReleased',
+      'ReservationExpired',
+      'QuotaCheckRefused',
+      'QuotaWarningReached',
+      'QuotaBreached',
+    ],
+  };
+  readonly collections: CollectionSpec[] = [
+    { name: RESERVATIONS, indexes: [{ fields: { state: 1, expiresAt: 1 } }, { fields: { reservationId: 1 } }] },
+    { name: REFUSALS, indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, 'requester.userId': 1, at: 1 } }] },
+    { name: ALERTS, indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, quotaId: 1, at: 1 } }] },
+  ];
+
+  async handle(events: RecordedEvent[], store: ReadStore): Promise<void> {
+    for (const e of events as RecordedEvent<LedgerEvent>[]) {
+      const d = e.data;
+      const at = e.metadata.occurredAt;
+      if (e.type === 'QuotaWarningReached' || e.type === 'QuotaBreached') {
+        await store.insertMany(ALERTS, [{ _id: e.metadata.eventId, type: e.type, ...e.data, at, position: padPosition(e.position) }]);
+        continue;
+      }
+      if (e.type === 'QuotaCheckRefused') {
+        const r = e.data;
+        await store.insertMany(REFUSALS, [
+          { _id: e.metadata.eventId, ...r, at, actor: e.metadata.actor, correlationId: e.metadata.correlationId, position: padPosition(e.position) },
+        ]);
+        continue;
+      }
+      if (!('reservationId' in d)) continue;
+      const id = `${d.reservationId}|${d.quotaId}`;
+      if (e.type === 'QuotaReserved') {
+        await store.update(
+          RESERVATIONS,
+          id,
+          {
+            $set: {
+              reservationId: d.reservationId,
+              orgId: d.orgId,
+              quotaId: d.quotaId,
+              period: d.period,
+              amount: e.data.amount,
+              expiresAt: e.data.expiresAt,
+              requester: e.data.requester,
+              state: 'live',
+              at,
+              _pos: padPosition(e.position),
+            },
+          },
+          { upsert: true, guard: positionGuard(e.position) },
+        );
+      } else {
+        const state = e.type === 'ReservationSettled' ? 'settled' : e.type === 'ReservationReleased' ? 'released' : 'expired';
+        await store.update(RESERVATIONS, id, { $set: { state, closedAt: at, _pos: padPosition(e.position) } }, { guard: positionGuard(e.position) });
+      }
+    }
+  }
+}
+
+/**
+ * Publishes QuotaWarningReached and QuotaBreached on the message bus (Kafka topic purser.alerts.v1) for the
+ * notification work. Driven from the event store with a checkpoint: at least once; consumers dedupe by eventId.
+ */
+export class QuotaAlertsRelay implements Projection {
+  readonly name = 'quota-alerts';
+  readonly filter = { eventTypes: ['QuotaWarningReached', 'QuotaBreached'] };
+  readonly collections: CollectionSpec[] = [];
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly topic: string,
+  ) {}
+
+  async handle(events: RecordedEvent[]): Promise<void> {
+    if (!events.length) return;
+    await this.bus.publish(
+      this.topic,
+      events.map((e) => ({
+        key: (e.data as { quotaId: string }).quotaId,
+        value: { eventId: e.metadata.eventId, type: e.type, occurredAt: e.metadata.occurredAt, position: e.position.toString(), ...(e.data as object) },
+        headers: { 'x-purser-event-type': e.type, 'x-purser-correlation-id': e.metadata.correlationId || randomUUID() },
+      })),
+    );
+  }
+}

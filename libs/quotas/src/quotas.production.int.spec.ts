@@ -1,0 +1,12 @@
+import { describeEngine, uniqueSuffix } from '../../../test/support/engines';
+import { startTestServer } from '../../../test/support/app';
+import { quotasApiSpec } from './testing/quotas.api';
+
+/** The same quota spec with the read store on MongoDB wire protocol (FerretDB in CI) and the bus on Kafka when set. */
+describeEngine('MONGODB_URL', 'quotas API on MongoDB (+ Kafka when KAFKA_BROKERS is set)', (url) => {
+  const u = new URL(url);
+  u.pathname = `/purser_quota_${uniqueSuffix()}`;
+  quotasApiSpec((dataDir) =>
+    startTestServer({ dataDir, env: { MONGODB_URL: u.toString(), KAFKA_BROKERS: process.env.KAFKA_BROKERS, EVENTSTORE_URL: process.env.EVENTSTORE_URL } }),
+  );
+});
