@@ -35,7 +35,10 @@ export function usageEvent(amount: string, extra: Partial<EventToAppend['metadat
  * The one contract every EventStore adapter passes. Given/when/then: given streams, when an append or a read,
  * then what a caller observes.
  */
-export function eventStoreContract(makeStore: () => Promise<EventStore>, options: EventStoreContractOptions = {}) {
+export function eventStoreContract(
+  makeStore: () => Promise<EventStore>,
+  options: EventStoreContractOptions = {},
+) {
   let store: EventStore;
   const run = `${options.streamPrefix ?? 'ct'}${uniqueSuffix()}`;
   let n = 0;
@@ -68,7 +71,11 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
 
     it('given a stream, when reading from a revision with a max count, then only that slice is returned', async () => {
       const s = stream();
-      await store.append(s, [usageEvent('1'), usageEvent('2'), usageEvent('3'), usageEvent('4')], 'no_stream');
+      await store.append(
+        s,
+        [usageEvent('1'), usageEvent('2'), usageEvent('3'), usageEvent('4')],
+        'no_stream',
+      );
       const slice = await store.readStream(s, { fromRevision: 1n, maxCount: 2 });
       expect(slice.map((e) => e.revision)).toEqual([1n, 2n]);
     });
@@ -86,7 +93,9 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
     it('given an existing stream, when appending with no_stream, then it is a version conflict and nothing is written', async () => {
       const s = stream();
       await store.append(s, [usageEvent('1')], 'no_stream');
-      await expect(store.append(s, [usageEvent('2')], 'no_stream')).rejects.toBeInstanceOf(WrongExpectedVersionError);
+      await expect(store.append(s, [usageEvent('2')], 'no_stream')).rejects.toBeInstanceOf(
+        WrongExpectedVersionError,
+      );
       expect(await store.readStream(s)).toHaveLength(1);
     });
 
@@ -214,7 +223,9 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
       await store.append(s, [usageEvent('1'), other, usageEvent('2')], 'no_stream');
       const tail: EventToAppend = { ...usageEvent('y'), type: 'TestOtherThing' };
       const last = await store.append(s, [tail], 'any');
-      const got = (await collectAll(start, { eventTypes: ['TestOtherThing'] })).filter((e) => e.streamId === s);
+      const got = (await collectAll(start, { eventTypes: ['TestOtherThing'] })).filter(
+        (e) => e.streamId === s,
+      );
       expect(got.map((e) => e.type)).toEqual(['TestOtherThing', 'TestOtherThing']);
       const onlyUsage = await store.readAll({ after: start, filter: { eventTypes: ['NoSuchType' + run] } });
       expect(onlyUsage.events).toHaveLength(0);
@@ -235,12 +246,19 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
       const prefix = `${run}sub${uniqueSuffix()}-`;
       const before = await store.append(`${prefix}a`, [usageEvent('1'), usageEvent('2')], 'no_stream');
       const seen: RecordedEvent[] = [];
-      const sub = store.subscribeToAll({ after: before.position - 1n, filter: { streamPrefixes: [prefix] } }, async (b) => {
-        seen.push(...b.events);
-      });
+      const sub = store.subscribeToAll(
+        { after: before.position - 1n, filter: { streamPrefixes: [prefix] } },
+        async (b) => {
+          seen.push(...b.events);
+        },
+      );
       await store.append(`${prefix}b`, [usageEvent('3')], 'no_stream');
       await store.append(`${prefix}a`, [usageEvent('4')], 1n);
-      await eventually(() => seen.length, (l) => l >= 3, { what: 'three events' });
+      await eventually(
+        () => seen.length,
+        (l) => l >= 3,
+        { what: 'three events' },
+      );
       await sub.stop();
       expect(seen.map((e) => (e.data as { amount: string }).amount)).toEqual(['2', '3', '4']);
     });
@@ -256,12 +274,20 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
       };
       let sub = store.subscribeToAll({ after: checkpoint, filter: { streamPrefixes: [prefix] } }, handler);
       await store.append(`${prefix}x`, [usageEvent('1'), usageEvent('2')], 'no_stream');
-      await eventually(() => seen.length, (l) => l === 2, { what: 'first two' });
+      await eventually(
+        () => seen.length,
+        (l) => l === 2,
+        { what: 'first two' },
+      );
       await sub.stop();
       await store.append(`${prefix}x`, [usageEvent('3')], 1n);
       sub = store.subscribeToAll({ after: checkpoint, filter: { streamPrefixes: [prefix] } }, handler);
       await store.append(`${prefix}x`, [usageEvent('4')], 2n);
-      await eventually(() => seen.length, (l) => l >= 4, { what: 'all four' });
+      await eventually(
+        () => seen.length,
+        (l) => l >= 4,
+        { what: 'all four' },
+      );
       await sub.stop();
       expect(seen).toEqual(['1', '2', '3', '4']);
     });
@@ -269,10 +295,13 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
     it('given a handler that throws, then the subscription ends with that error and delivers nothing more', async () => {
       const prefix = `${run}boom${uniqueSuffix()}-`;
       let calls = 0;
-      const sub = store.subscribeToAll({ after: await store.headPosition(), filter: { streamPrefixes: [prefix] } }, async () => {
-        calls++;
-        throw new Error('projection bug');
-      });
+      const sub = store.subscribeToAll(
+        { after: await store.headPosition(), filter: { streamPrefixes: [prefix] } },
+        async () => {
+          calls++;
+          throw new Error('projection bug');
+        },
+      );
       await store.append(`${prefix}1`, [usageEvent('1')], 'no_stream');
       await expect(sub.done).rejects.toThrow('projection bug');
       await store.append(`${prefix}2`, [usageEvent('2')], 'no_stream');
@@ -285,5 +314,4 @@ export function eventStoreContract(makeStore: () => Promise<EventStore>, options
       expect(await store.headPosition()).toBeGreaterThanOrEqual(res.position);
     });
   });
-
 }

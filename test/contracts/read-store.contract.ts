@@ -810,10 +810,25 @@ export function readStoreContract(
     it('given some documents already stored, when inserting a batch again with new ones, then only the new ones are inserted and stored ones are untouched', async () => {
       const c = fresh('im');
       await store.ensureCollection({ name: c });
-      expect(await store.insertMany(c, [{ _id: 'a', v: 1 }, { _id: 'b', v: 2 }])).toEqual({ inserted: 2 });
-      expect(await store.insertMany(c, [{ _id: 'a', v: 99 }, { _id: 'b', v: 99 }, { _id: 'c', v: 3 }])).toEqual({ inserted: 1 });
+      expect(
+        await store.insertMany(c, [
+          { _id: 'a', v: 1 },
+          { _id: 'b', v: 2 },
+        ]),
+      ).toEqual({ inserted: 2 });
+      expect(
+        await store.insertMany(c, [
+          { _id: 'a', v: 99 },
+          { _id: 'b', v: 99 },
+          { _id: 'c', v: 3 },
+        ]),
+      ).toEqual({ inserted: 1 });
       const all = await store.find(c, {}, { sort: { _id: 1 } });
-      expect(all.items).toEqual([{ _id: 'a', v: 1 }, { _id: 'b', v: 2 }, { _id: 'c', v: 3 }]);
+      expect(all.items).toEqual([
+        { _id: 'a', v: 1 },
+        { _id: 'b', v: 2 },
+        { _id: 'c', v: 3 },
+      ]);
       expect(await store.insertMany(c, [])).toEqual({ inserted: 0 });
     });
 
@@ -821,7 +836,9 @@ export function readStoreContract(
       const c = fresh('imu');
       await store.ensureCollection({ name: c, indexes: [{ fields: { email: 1 }, unique: true }] });
       await store.insertMany(c, [{ _id: 'a', email: 'x@y.z' }]);
-      await expect(store.insertMany(c, [{ _id: 'b', email: 'x@y.z' }])).rejects.toBeInstanceOf(DuplicateKeyError);
+      await expect(store.insertMany(c, [{ _id: 'b', email: 'x@y.z' }])).rejects.toBeInstanceOf(
+        DuplicateKeyError,
+      );
     });
   });
 

@@ -22,10 +22,19 @@ export interface ApiResponse<T = any> {
 export type Api = ReturnType<typeof apiClient>;
 
 export function apiClient(base: string, defaultHeaders: Record<string, string> = {}) {
-  const call = async <T = any>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
+  const call = async <T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
     const res = await fetch(base + path, {
       method,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...defaultHeaders, ...headers },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...defaultHeaders,
+        ...headers,
+      },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();
@@ -38,11 +47,16 @@ export function apiClient(base: string, defaultHeaders: Record<string, string> =
     return { status: res.status, body: parsed as T, headers: res.headers };
   };
   return {
-    get: <T = any>(path: string, headers?: Record<string, string>) => call<T>('GET', path, undefined, headers),
-    post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', path, body ?? {}, headers),
-    patch: <T = any>(path: string, body: unknown, headers?: Record<string, string>) => call<T>('PATCH', path, body, headers),
-    put: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) => call<T>('PUT', path, body ?? {}, headers),
-    delete: <T = any>(path: string, headers?: Record<string, string>) => call<T>('DELETE', path, undefined, headers),
+    get: <T = any>(path: string, headers?: Record<string, string>) =>
+      call<T>('GET', path, undefined, headers),
+    post: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>('POST', path, body ?? {}, headers),
+    patch: <T = any>(path: string, body: unknown, headers?: Record<string, string>) =>
+      call<T>('PATCH', path, body, headers),
+    put: <T = any>(path: string, body?: unknown, headers?: Record<string, string>) =>
+      call<T>('PUT', path, body ?? {}, headers),
+    delete: <T = any>(path: string, headers?: Record<string, string>) =>
+      call<T>('DELETE', path, undefined, headers),
     raw: call,
   };
 }
@@ -51,7 +65,9 @@ export function apiClient(base: string, defaultHeaders: Record<string, string> =
  * Starts the real org server on a free port. Embedded engines by default, in a fresh data directory;
  * pass `env` to point ports at production engines (MONGODB_URL, KAFKA_BROKERS, EVENTSTORE_URL).
  */
-export async function startTestServer(options: { dataDir?: string; env?: Record<string, string | undefined> } = {}): Promise<TestServer> {
+export async function startTestServer(
+  options: { dataDir?: string; env?: Record<string, string | undefined> } = {},
+): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'purser-e2e-'));
   const config = loadConfig({
     PORT: '0',

@@ -10,7 +10,9 @@ export function engineUrl(envVar: EngineVar, suite: string): string | undefined 
   const value = process.env[envVar]?.trim();
   if (!value && !announced.has(suite)) {
     announced.add(suite);
-    process.stderr.write(`SKIPPED suite "${suite}": ${envVar} is not set; set it to run this suite against a real engine (.ci/run sets KAFKA_BROKERS and MONGODB_URL)\n`);
+    process.stderr.write(
+      `SKIPPED suite "${suite}": ${envVar} is not set; set it to run this suite against a real engine (.ci/run sets KAFKA_BROKERS and MONGODB_URL)\n`,
+    );
   }
   return value || undefined;
 }
@@ -47,7 +49,9 @@ export async function eventually<T>(
 
 function safe(v: unknown): string {
   try {
-    return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))?.slice(0, 500) ?? String(v);
+    return (
+      JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x))?.slice(0, 500) ?? String(v)
+    );
   } catch {
     return String(v);
   }

@@ -10,7 +10,12 @@ export class OrgServerModule {
   static forRoot(options: Omit<PlatformOptions, 'http'>): DynamicModule {
     return {
       module: OrgServerModule,
-      imports: [PlatformModule.forRoot({ ...options, http: true }), DirectoryModule, UsageModule, QuotasModule],
+      imports: [
+        PlatformModule.forRoot({ ...options, http: true }),
+        DirectoryModule,
+        UsageModule,
+        QuotasModule,
+      ],
     };
   }
 }

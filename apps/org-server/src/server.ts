@@ -1,5 +1,12 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { closeEngines, createEngines, createHttpApp, createLogger, PurserConfig, PurserLogger } from '@purser/platform';
+import {
+  closeEngines,
+  createEngines,
+  createHttpApp,
+  createLogger,
+  PurserConfig,
+  PurserLogger,
+} from '@purser/platform';
 import { OrgServerModule } from './app.module';
 
 export interface RunningServer {
@@ -28,9 +35,15 @@ export async function startOrgServer(config: PurserConfig, logger?: PurserLogger
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   if (!config.adminToken) {
-    log.warn({}, 'PURSER_ADMIN_TOKEN is not set: /v1 accepts unauthenticated calls as user "anonymous" (development only)');
+    log.warn(
+      {},
+      'PURSER_ADMIN_TOKEN is not set: /v1 accepts unauthenticated calls as user "anonymous" (development only)',
+    );
   }
-  log.info({ url: `http://${host}:${port}`, docs: `http://${host}:${port}/docs`, runProjections }, 'org server listening');
+  log.info(
+    { url: `http://${host}:${port}`, docs: `http://${host}:${port}/docs`, runProjections },
+    'org server listening',
+  );
   let closed = false;
   return {
     app,

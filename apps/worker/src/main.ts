@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { ConfigError, closeEngines, createEngines, createHttpApp, createLogger, loadConfig } from '@purser/platform';
+import {
+  ConfigError,
+  closeEngines,
+  createEngines,
+  createHttpApp,
+  createLogger,
+  loadConfig,
+} from '@purser/platform';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {

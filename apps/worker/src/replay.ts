@@ -1,6 +1,14 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, NestPinoLogger, ProjectionHost, closeEngines, createEngines, createLogger, loadConfig } from '@purser/platform';
+import {
+  ConfigError,
+  NestPinoLogger,
+  ProjectionHost,
+  closeEngines,
+  createEngines,
+  createLogger,
+  loadConfig,
+} from '@purser/platform';
 import { WorkerModule } from './worker.module';
 
 /**
@@ -29,9 +37,12 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, { app: 'replay' });
   const engines = await createEngines(config, logger);
-  const ctx = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, logger, engines, http: false }), {
-    logger: new NestPinoLogger(logger),
-  });
+  const ctx = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot({ config, logger, engines, http: false }),
+    {
+      logger: new NestPinoLogger(logger),
+    },
+  );
   await ctx.init();
   try {
     const runner = ctx.get(ProjectionHost).get();
@@ -42,14 +53,22 @@ async function main(): Promise<void> {
       return;
     }
     const unknown = wanted.filter((w) => !names.includes(w));
-    if (unknown.length) return usage(`unknown projection(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
+    if (unknown.length)
+      return usage(`unknown projection(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
     for (const name of all ? names : wanted) {
       const started = Date.now();
-      const res = await runner.rebuild(name, ({ handled, position, head }) => progress(name, handled, position, head, started));
+      const res = await runner.rebuild(name, ({ handled, position, head }) =>
+        progress(name, handled, position, head, started),
+      );
       const secs = Math.max(res.elapsedMs, 1) / 1000;
       process.stderr.write('\n');
       console.log(
-        JSON.stringify({ projection: name, events: res.handled, seconds: secs, eventsPerSecond: Math.round(res.handled / secs) }),
+        JSON.stringify({
+          projection: name,
+          events: res.handled,
+          seconds: secs,
+          eventsPerSecond: Math.round(res.handled / secs),
+        }),
       );
     }
   } finally {
@@ -69,7 +88,9 @@ function progress(name: string, handled: number, position: bigint, head: bigint,
 }
 
 function usage(problem: string): void {
-  console.error(`replay: ${problem}\nusage: npm run replay -- --projection NAME [--projection NAME...] | --all | --list`);
+  console.error(
+    `replay: ${problem}\nusage: npm run replay -- --projection NAME [--projection NAME...] | --all | --list`,
+  );
   process.exitCode = 2;
 }
 

@@ -13,7 +13,12 @@ export class WorkerModule {
   static forRoot(options: Omit<PlatformOptions, 'runProjections'>): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [PlatformModule.forRoot({ ...options, runProjections: options.http }), DirectoryProjectionsModule, UsageCoreModule, QuotasCoreModule],
+      imports: [
+        PlatformModule.forRoot({ ...options, runProjections: options.http }),
+        DirectoryProjectionsModule,
+        UsageCoreModule,
+        QuotasCoreModule,
+      ],
     };
   }
 }

@@ -14,7 +14,10 @@ export interface Decider<C, S, E extends DomainEvent> {
   evolve(state: S, event: E): S;
 }
 
-export function fold<S, E extends DomainEvent>(decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>, events: E[]): S {
+export function fold<S, E extends DomainEvent>(
+  decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
+  events: E[],
+): S {
   return events.reduce((s, e) => decider.evolve(s, e), decider.initialState);
 }
 
@@ -41,7 +44,10 @@ export interface ExecuteOptions {
  */
 export class CommandExecutor {
   /** Folded states by stream, so a command reads only the events appended since (LRU; states are immutable). */
-  private readonly cache = new Map<string, { decider: unknown; revision: bigint; position: bigint; state: unknown }>();
+  private readonly cache = new Map<
+    string,
+    { decider: unknown; revision: bigint; position: bigint; state: unknown }
+  >();
 
   constructor(
     private readonly store: EventStore,
@@ -60,7 +66,11 @@ export class CommandExecutor {
     for (let attempt = 0; ; attempt++) {
       const { state, revision, position } = await this.current(streamId, decider);
       if (options.expectedRevision !== undefined && options.expectedRevision !== revision) {
-        throw new WrongExpectedVersionError(streamId, options.expectedRevision.toString(), revision.toString());
+        throw new WrongExpectedVersionError(
+          streamId,
+          options.expectedRevision.toString(),
+          revision.toString(),
+        );
       }
       const events = decider.decide(command, state);
       if (events.length === 0) return { streamId, events, revision, position };

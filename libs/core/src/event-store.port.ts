@@ -78,7 +78,10 @@ export interface EventStore {
   /** Independent appends, each atomic on its own; one outcome per write, in order. */
   appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]>;
   /** The stream's events in revision order; [] when the stream does not exist. */
-  readStream(streamId: string, options?: { fromRevision?: bigint; maxCount?: number }): Promise<RecordedEvent[]>;
+  readStream(
+    streamId: string,
+    options?: { fromRevision?: bigint; maxCount?: number },
+  ): Promise<RecordedEvent[]>;
   readAll(options?: ReadAllOptions): Promise<AllBatch>;
   /**
    * Catch-up then live subscription to $all from `after`. The handler is called with batches in position

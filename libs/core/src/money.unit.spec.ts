@@ -1,4 +1,12 @@
-import { addDecimal, canonicalDecimal, convertNanos, formatNanos, parseDecimal, parseRate, toNanos } from './money';
+import {
+  addDecimal,
+  canonicalDecimal,
+  convertNanos,
+  formatNanos,
+  parseDecimal,
+  parseRate,
+  toNanos,
+} from './money';
 
 describe('exact money', () => {
   it('given decimal strings, when parsed and formatted, then nothing is lost', () => {
@@ -25,7 +33,9 @@ describe('exact money', () => {
     expect(formatNanos(convertNanos(toNanos('10'), parseRate('0.9')!))).toBe('9');
     expect(formatNanos(convertNanos(toNanos('0.000000001'), parseRate('0.5')!))).toBe('0');
     expect(formatNanos(convertNanos(toNanos('0.000000003'), parseRate('0.5')!))).toBe('0.000000002');
-    expect(formatNanos(convertNanos(toNanos('1.234567891'), parseRate('1.000000000001')!))).toBe('1.234567891');
+    expect(formatNanos(convertNanos(toNanos('1.234567891'), parseRate('1.000000000001')!))).toBe(
+      '1.234567891',
+    );
     expect(parseRate('0')).toBeNull();
   });
 });

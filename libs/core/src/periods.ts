@@ -77,7 +77,12 @@ export function periodKey(grain: Grain, p: LocalParts): string {
 /** The period keys of an instant at every grain, in a time zone. */
 export function periodKeys(instant: string | number, timeZone: string): Record<Grain, string> {
   const p = localParts(typeof instant === 'number' ? instant : Date.parse(instant), timeZone);
-  return { hour: periodKey('hour', p), day: periodKey('day', p), week: periodKey('week', p), month: periodKey('month', p) };
+  return {
+    hour: periodKey('hour', p),
+    day: periodKey('day', p),
+    week: periodKey('week', p),
+    month: periodKey('month', p),
+  };
 }
 
 /** Offset of a zone from UTC at an instant, in ms. */
@@ -87,7 +92,13 @@ function offsetMs(epochMs: number, timeZone: string): number {
 }
 
 /** The UTC instant of a wall-clock time in a zone (a skipped DST time resolves forward). */
-export function zonedTimeToEpoch(year: number, month: number, day: number, hour: number, timeZone: string): number {
+export function zonedTimeToEpoch(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  timeZone: string,
+): number {
   const guess = Date.UTC(year, month - 1, day, hour);
   let t = guess - offsetMs(guess, timeZone);
   t = guess - offsetMs(t, timeZone);
@@ -95,7 +106,11 @@ export function zonedTimeToEpoch(year: number, month: number, day: number, hour:
 }
 
 /** [start, end) of the period containing an instant, as UTC instants. */
-export function periodBounds(grain: Grain, instant: string | number, timeZone: string): { key: string; start: string; end: string } {
+export function periodBounds(
+  grain: Grain,
+  instant: string | number,
+  timeZone: string,
+): { key: string; start: string; end: string } {
   const p = localParts(typeof instant === 'number' ? instant : Date.parse(instant), timeZone);
   const key = periodKey(grain, p);
   let start: number;

@@ -2,8 +2,18 @@ import { periodBounds, periodKeys } from './periods';
 
 describe('periods in an org time zone', () => {
   it('given an instant late on Sunday UTC, then in Tokyo it is already Monday of the next ISO week', () => {
-    expect(periodKeys('2026-11-29T20:30:00Z', 'UTC')).toEqual({ hour: '2026-11-29T20', day: '2026-11-29', week: 'W2026-11-23', month: '2026-11' });
-    expect(periodKeys('2026-11-29T20:30:00Z', 'Asia/Tokyo')).toEqual({ hour: '2026-11-30T05', day: '2026-11-30', week: 'W2026-11-30', month: '2026-11' });
+    expect(periodKeys('2026-11-29T20:30:00Z', 'UTC')).toEqual({
+      hour: '2026-11-29T20',
+      day: '2026-11-29',
+      week: 'W2026-11-23',
+      month: '2026-11',
+    });
+    expect(periodKeys('2026-11-29T20:30:00Z', 'Asia/Tokyo')).toEqual({
+      hour: '2026-11-30T05',
+      day: '2026-11-30',
+      week: 'W2026-11-30',
+      month: '2026-11',
+    });
   });
 
   it('given a half-hour zone, then hours are cut at local boundaries', () => {

@@ -139,7 +139,10 @@ export class ProjectionRunner {
       run.error = err.message;
       this.logger.error({ projection: projection.name, err: err.message }, 'projection stopped on error');
     });
-    this.logger.info({ projection: projection.name, checkpoint: checkpoint.toString() }, 'projection started');
+    this.logger.info(
+      { projection: projection.name, checkpoint: checkpoint.toString() },
+      'projection started',
+    );
   }
 
   private async apply(run: Running, batch: AllBatch): Promise<void> {

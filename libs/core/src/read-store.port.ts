@@ -106,7 +106,11 @@ export interface ReadStore {
   dropCollection(name: string): Promise<void>;
   get<T extends Document = Document>(collection: string, id: string): Promise<T | null>;
   getMany<T extends Document = Document>(collection: string, ids: string[]): Promise<T[]>;
-  find<T extends Document = Document>(collection: string, filter: Filter, options?: FindOptions): Promise<Page<T>>;
+  find<T extends Document = Document>(
+    collection: string,
+    filter: Filter,
+    options?: FindOptions,
+  ): Promise<Page<T>>;
   count(collection: string, filter: Filter): Promise<number>;
   /** Inserts a whole document; fails with DuplicateKeyError if _id or a unique index clashes. */
   insert(collection: string, doc: Document): Promise<void>;

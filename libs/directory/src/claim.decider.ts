@@ -14,16 +14,26 @@ export type ClaimCommand =
 
 const LABEL: Record<ClaimKind, string> = { 'org-name': 'org name', username: 'username', email: 'email' };
 
-export const claimDecider: Decider<ClaimCommand, ClaimState, ClaimEvent & { metadata?: { occurredAt: string } }> = {
+export const claimDecider: Decider<
+  ClaimCommand,
+  ClaimState,
+  ClaimEvent & { metadata?: { occurredAt: string } }
+> = {
   initialState: { holder: null, acquiredAt: null },
   decide(command, state) {
     if (command.type === 'Release') {
       return state.holder === command.ownerId
-        ? [{ type: 'ClaimReleased', data: { kind: command.kind, ownerId: command.ownerId, reason: 'released' } }]
+        ? [
+            {
+              type: 'ClaimReleased',
+              data: { kind: command.kind, ownerId: command.ownerId, reason: 'released' },
+            },
+          ]
         : [];
     }
     if (state.holder === command.ownerId) return [];
-    if (state.holder === null) return [{ type: 'ClaimAcquired', data: { kind: command.kind, ownerId: command.ownerId } }];
+    if (state.holder === null)
+      return [{ type: 'ClaimAcquired', data: { kind: command.kind, ownerId: command.ownerId } }];
     if (!command.holderIsStale) {
       throw new ConflictError(`${LABEL[command.kind]} "${command.value}" is already taken`, [
         { field: command.kind === 'org-name' ? 'name' : command.kind, problem: 'duplicate' },
@@ -43,4 +53,3 @@ export const claimDecider: Decider<ClaimCommand, ClaimState, ClaimEvent & { meta
     }
   },
 };
-

@@ -49,19 +49,32 @@ export class Claims {
   }
 
   async release(kind: ClaimKind, value: string, ownerId: string, ctx: CommandContext): Promise<void> {
-    await this.executor.execute(Streams.claim(kind, normalizeUnique(value)), claimDecider, { type: 'Release', kind, ownerId }, ctx, {
-      orgId: null,
-    });
+    await this.executor.execute(
+      Streams.claim(kind, normalizeUnique(value)),
+      claimDecider,
+      { type: 'Release', kind, ownerId },
+      ctx,
+      {
+        orgId: null,
+      },
+    );
   }
 
   /** Runs `work` holding new claims; releases them if it fails, and releases the replaced values if it succeeds. */
   async swap<T>(
     ctx: CommandContext,
     ownerId: string,
-    changes: Array<{ kind: ClaimKind; from: string | null; to: string | null; holderUses: (holderId: string) => Promise<boolean> }>,
+    changes: Array<{
+      kind: ClaimKind;
+      from: string | null;
+      to: string | null;
+      holderUses: (holderId: string) => Promise<boolean>;
+    }>,
     work: () => Promise<T>,
   ): Promise<T> {
-    const moving = changes.filter((c) => c.to !== null && (c.from === null || normalizeUnique(c.from) !== normalizeUnique(c.to)));
+    const moving = changes.filter(
+      (c) => c.to !== null && (c.from === null || normalizeUnique(c.from) !== normalizeUnique(c.to)),
+    );
     // Refuse a taken value before writing anything: a refused request appends nothing.
     for (const c of moving) await this.check(c.kind, c.to!, ownerId, ctx, c.holderUses);
     const acquired: typeof moving = [];

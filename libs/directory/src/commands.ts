@@ -7,14 +7,26 @@ import { UserChanges } from './user.decider';
 export class CreateOrg {
   constructor(
     readonly ctx: CommandContext,
-    readonly input: { name: string; address: string | null; contactInfo: ContactInfo; baseCurrency: string; timeZone: string },
+    readonly input: {
+      name: string;
+      address: string | null;
+      contactInfo: ContactInfo;
+      baseCurrency: string;
+      timeZone: string;
+    },
   ) {}
 }
 export class UpdateOrg {
   constructor(
     readonly ctx: CommandContext,
     readonly orgId: string,
-    readonly changes: Partial<{ name: string; address: string | null; contactInfo: ContactInfo; baseCurrency: string; timeZone: string }>,
+    readonly changes: Partial<{
+      name: string;
+      address: string | null;
+      contactInfo: ContactInfo;
+      baseCurrency: string;
+      timeZone: string;
+    }>,
     readonly expectedRevision?: bigint,
   ) {}
 }

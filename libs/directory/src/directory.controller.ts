@@ -1,4 +1,16 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Put,
+  Query,
+} from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext } from '@purser/core';
@@ -36,7 +48,11 @@ import {
 import { DirectoryQueries, teamView } from './queries';
 import { DIRECTORY_PROJECTION } from './projection';
 
-const IF_MATCH = { name: 'If-Match', required: false, description: 'The revision you read; a stale one is refused with 409' };
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'The revision you read; a stale one is refused with 409',
+};
 const asInstant = (asOf: string) => new Date(asOf).toISOString();
 const version = (ifMatch: string | undefined) => {
   const v = parseIfMatch(ifMatch);
@@ -85,7 +101,12 @@ export class OrgsController {
   @Patch(':orgId')
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Update an org' })
-  update(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: UpdateOrgDto, @Headers('if-match') ifMatch?: string) {
+  update(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Body() body: UpdateOrgDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
     parseId(orgId, 'orgId');
     return this.commands.execute(new UpdateOrg(ctx, orgId, { ...body }, parseIfMatch(ifMatch)));
   }
@@ -112,7 +133,9 @@ export class TeamsController {
   @ApiOperation({ summary: 'Create a team, top-level or under a parent team' })
   create(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: CreateTeamDto) {
     parseId(orgId, 'orgId');
-    return this.commands.execute(new CreateTeam(ctx, orgId, { name: body.name, parentTeamId: body.parentTeamId ?? null }));
+    return this.commands.execute(
+      new CreateTeam(ctx, orgId, { name: body.name, parentTeamId: body.parentTeamId ?? null }),
+    );
   }
 
   @Get()
@@ -146,7 +169,11 @@ export class TeamsController {
 
   @Get(':teamId/descendants')
   @ApiOperation({ summary: 'All sub-teams at any depth, breadth first' })
-  async descendants(@Param('orgId') orgId: string, @Param('teamId') teamId: string, @Query() q: PositionQuery) {
+  async descendants(
+    @Param('orgId') orgId: string,
+    @Param('teamId') teamId: string,
+    @Query() q: PositionQuery,
+  ) {
     parseId(orgId, 'orgId');
     parseId(teamId, 'teamId');
     await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
@@ -171,7 +198,9 @@ export class TeamsController {
   @Post(':teamId/move')
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Move a team under another team of the same org (or to the top); cycles are refused' })
+  @ApiOperation({
+    summary: 'Move a team under another team of the same org (or to the top); cycles are refused',
+  })
   move(
     @Ctx() ctx: CommandContext,
     @Param('orgId') orgId: string,
@@ -187,7 +216,12 @@ export class TeamsController {
   @Delete(':teamId')
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete a team with no members and no sub-teams' })
-  delete(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('teamId') teamId: string, @Headers('if-match') ifMatch?: string) {
+  delete(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('teamId') teamId: string,
+    @Headers('if-match') ifMatch?: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(teamId, 'teamId');
     return this.commands.execute(new DeleteTeam(ctx, orgId, teamId, version(ifMatch)));
@@ -273,23 +307,37 @@ export class UsersController {
   ) {
     parseId(orgId, 'orgId');
     parseId(userId, 'userId');
-    return this.commands.execute(new SetUserStatus(ctx, orgId, userId, 'inactive', body.reason ?? null, parseIfMatch(ifMatch)));
+    return this.commands.execute(
+      new SetUserStatus(ctx, orgId, userId, 'inactive', body.reason ?? null, parseIfMatch(ifMatch)),
+    );
   }
 
   @Post(':userId/reactivate')
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Reactivate a user (idempotent)' })
-  reactivate(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Headers('if-match') ifMatch?: string) {
+  reactivate(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Headers('if-match') ifMatch?: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(userId, 'userId');
-    return this.commands.execute(new SetUserStatus(ctx, orgId, userId, 'active', null, parseIfMatch(ifMatch)));
+    return this.commands.execute(
+      new SetUserStatus(ctx, orgId, userId, 'active', null, parseIfMatch(ifMatch)),
+    );
   }
 
   @Delete(':userId')
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete a user (the history keeps them)' })
-  delete(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Headers('if-match') ifMatch?: string) {
+  delete(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Headers('if-match') ifMatch?: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(userId, 'userId');
     return this.commands.execute(new DeleteUser(ctx, orgId, userId, parseIfMatch(ifMatch)));
@@ -297,7 +345,12 @@ export class UsersController {
 
   @Put(':userId/teams/:teamId')
   @ApiOperation({ summary: 'Add the user to a team (idempotent)' })
-  join(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Param('teamId') teamId: string) {
+  join(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Param('teamId') teamId: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(userId, 'userId');
     parseId(teamId, 'teamId');
@@ -306,7 +359,12 @@ export class UsersController {
 
   @Delete(':userId/teams/:teamId')
   @ApiOperation({ summary: 'Remove the user from a team (not their primary team)' })
-  leave(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('userId') userId: string, @Param('teamId') teamId: string) {
+  leave(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Param('teamId') teamId: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(userId, 'userId');
     parseId(teamId, 'teamId');

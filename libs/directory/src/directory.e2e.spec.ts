@@ -2,5 +2,10 @@ import { startTestServer } from '../../../test/support/app';
 import { directoryApiSpec } from './testing/directory.api';
 
 describe('directory API on the embedded engines (SQLite + in-process bus)', () => {
-  directoryApiSpec((dataDir) => startTestServer({ dataDir, env: { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined } }));
+  directoryApiSpec((dataDir) =>
+    startTestServer({
+      dataDir,
+      env: { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined },
+    }),
+  );
 });

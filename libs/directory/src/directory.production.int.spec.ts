@@ -8,5 +8,14 @@ describeEngine('MONGODB_URL', 'directory API on MongoDB (+ Kafka when KAFKA_BROK
   const u = new URL(url);
   u.pathname = `/${db}`;
   const mongo = u.toString();
-  directoryApiSpec((dataDir) => startTestServer({ dataDir, env: { MONGODB_URL: mongo, KAFKA_BROKERS: process.env.KAFKA_BROKERS, EVENTSTORE_URL: process.env.EVENTSTORE_URL } }));
+  directoryApiSpec((dataDir) =>
+    startTestServer({
+      dataDir,
+      env: {
+        MONGODB_URL: mongo,
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+        EVENTSTORE_URL: process.env.EVENTSTORE_URL,
+      },
+    }),
+  );
 });

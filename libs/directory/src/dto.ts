@@ -38,7 +38,8 @@ function IsTimeZone() {
       propertyName,
       validator: {
         validate: (v: unknown) => typeof v === 'string' && TIME_ZONES.has(v),
-        defaultMessage: (a?: ValidationArguments) => `${a?.property} must be an IANA time zone such as Europe/Paris or UTC`,
+        defaultMessage: (a?: ValidationArguments) =>
+          `${a?.property} must be an IANA time zone such as Europe/Paris or UTC`,
       },
     });
 }
@@ -51,7 +52,8 @@ function IsCurrency() {
       propertyName,
       validator: {
         validate: (v: unknown) => typeof v === 'string' && /^[A-Z]{3}$/.test(v) && CURRENCIES.has(v),
-        defaultMessage: (a?: ValidationArguments) => `${a?.property} must be an ISO 4217 currency code such as USD or EUR`,
+        defaultMessage: (a?: ValidationArguments) =>
+          `${a?.property} must be an ISO 4217 currency code such as USD or EUR`,
       },
     });
 }
@@ -97,12 +99,20 @@ export class CreateOrgDto {
   @Type(() => ContactInfoDto)
   contactInfo?: ContactInfoDto;
 
-  @ApiPropertyOptional({ example: 'EUR', default: 'USD', description: 'ISO 4217; reports and quotas are expressed in it' })
+  @ApiPropertyOptional({
+    example: 'EUR',
+    default: 'USD',
+    description: 'ISO 4217; reports and quotas are expressed in it',
+  })
   @IsOptional()
   @IsCurrency()
   baseCurrency?: string;
 
-  @ApiPropertyOptional({ example: 'Europe/Paris', default: 'UTC', description: 'IANA zone; periods and quota resets follow it' })
+  @ApiPropertyOptional({
+    example: 'Europe/Paris',
+    default: 'UTC',
+    description: 'IANA zone; periods and quota resets follow it',
+  })
   @IsOptional()
   @IsTimeZone()
   timeZone?: string;
@@ -150,7 +160,10 @@ export class CreateTeamDto {
   @Matches(NOT_BLANK, { message: 'name must not be blank' })
   name: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Parent team in the same org; omitted or null for a top-level team' })
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'Parent team in the same org; omitted or null for a top-level team',
+  })
   @IsOptional()
   @ValidateIf((o) => o.parentTeamId !== null)
   @Matches(ID_REGEX, { message: ID_MESSAGE })
@@ -257,19 +270,25 @@ export class DeactivateUserDto {
 }
 
 export class ReadQuery {
-  @ApiPropertyOptional({ description: 'Wait until the read models include this position (from a command response)' })
+  @ApiPropertyOptional({
+    description: 'Wait until the read models include this position (from a command response)',
+  })
   @IsOptional()
   @Matches(/^\d{1,20}$/, { message: 'minPosition must be a non-negative integer' })
   minPosition?: string;
 
-  @ApiPropertyOptional({ description: 'ISO-8601 instant: answer with the state at that time, folded from the history' })
+  @ApiPropertyOptional({
+    description: 'ISO-8601 instant: answer with the state at that time, folded from the history',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'asOf must be an ISO-8601 date-time such as 2026-01-31T12:00:00Z' })
   asOf?: string;
 }
 
 export class PositionQuery {
-  @ApiPropertyOptional({ description: 'Wait until the read models include this position (from a command response)' })
+  @ApiPropertyOptional({
+    description: 'Wait until the read models include this position (from a command response)',
+  })
   @IsOptional()
   @Matches(/^\d{1,20}$/, { message: 'minPosition must be a non-negative integer' })
   minPosition?: string;
@@ -315,7 +334,10 @@ export class ListUsersQuery extends PageQuery {
   @IsIn(['active', 'inactive'])
   status?: 'active' | 'inactive';
 
-  @ApiPropertyOptional({ description: 'Prefix search on username, email and name words, case-insensitive', maxLength: 100 })
+  @ApiPropertyOptional({
+    description: 'Prefix search on username, email and name words, case-insensitive',
+    maxLength: 100,
+  })
   @IsOptional()
   @IsString()
   @Length(1, 100)

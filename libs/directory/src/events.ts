@@ -23,13 +23,22 @@ export type OrgUpdated = DomainEvent<
   'OrgUpdated',
   {
     orgId: string;
-    changes: Partial<{ name: string; address: string | null; contactInfo: ContactInfo; baseCurrency: string; timeZone: string }>;
+    changes: Partial<{
+      name: string;
+      address: string | null;
+      contactInfo: ContactInfo;
+      baseCurrency: string;
+      timeZone: string;
+    }>;
   }
 >;
 export type OrgDeleted = DomainEvent<'OrgDeleted', { orgId: string }>;
 export type OrgEvent = OrgCreated | OrgUpdated | OrgDeleted;
 
-export type TeamCreated = DomainEvent<'TeamCreated', { orgId: string; teamId: string; name: string; parentTeamId: string | null }>;
+export type TeamCreated = DomainEvent<
+  'TeamCreated',
+  { orgId: string; teamId: string; name: string; parentTeamId: string | null }
+>;
 export type TeamRenamed = DomainEvent<'TeamRenamed', { orgId: string; teamId: string; name: string }>;
 export type TeamMoved = DomainEvent<
   'TeamMoved',
@@ -57,27 +66,33 @@ export type UserUpdated = DomainEvent<
   {
     orgId: string;
     userId: string;
-    changes: Partial<{ username: string; email: string; displayName: string | null; primaryTeamId: string | null; roleId: string | null }>;
+    changes: Partial<{
+      username: string;
+      email: string;
+      displayName: string | null;
+      primaryTeamId: string | null;
+      roleId: string | null;
+    }>;
   }
 >;
-export type UserDeactivated = DomainEvent<'UserDeactivated', { orgId: string; userId: string; reason: string | null }>;
+export type UserDeactivated = DomainEvent<
+  'UserDeactivated',
+  { orgId: string; userId: string; reason: string | null }
+>;
 export type UserReactivated = DomainEvent<'UserReactivated', { orgId: string; userId: string }>;
 export type UserDeleted = DomainEvent<'UserDeleted', { orgId: string; userId: string }>;
 export type UserJoinedTeam = DomainEvent<'UserJoinedTeam', { orgId: string; userId: string; teamId: string }>;
 export type UserLeftTeam = DomainEvent<'UserLeftTeam', { orgId: string; userId: string; teamId: string }>;
 export type UserEvent =
-  | UserCreated
-  | UserUpdated
-  | UserDeactivated
-  | UserReactivated
-  | UserDeleted
-  | UserJoinedTeam
-  | UserLeftTeam;
+  UserCreated | UserUpdated | UserDeactivated | UserReactivated | UserDeleted | UserJoinedTeam | UserLeftTeam;
 
 /** Uniqueness claims (org names, usernames, emails): one stream per claimed value, raced with optimistic concurrency. */
 export type ClaimKind = 'org-name' | 'username' | 'email';
 export type ClaimAcquired = DomainEvent<'ClaimAcquired', { kind: ClaimKind; ownerId: string }>;
-export type ClaimReleased = DomainEvent<'ClaimReleased', { kind: ClaimKind; ownerId: string; reason: 'released' | 'stale' }>;
+export type ClaimReleased = DomainEvent<
+  'ClaimReleased',
+  { kind: ClaimKind; ownerId: string; reason: 'released' | 'stale' }
+>;
 export type ClaimEvent = ClaimAcquired | ClaimReleased;
 
 export type DirectoryEvent = OrgEvent | TeamEvent | UserEvent | ClaimEvent;

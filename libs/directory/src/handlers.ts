@@ -90,10 +90,21 @@ abstract class DirectoryHandler {
 export class CreateOrgHandler extends DirectoryHandler implements ICommandHandler<CreateOrg> {
   async execute({ ctx, input }: CreateOrg): Promise<DirectoryCommandResult> {
     const orgId = randomUUID();
-    return this.claims.swap(ctx, orgId, [{ kind: 'org-name', from: null, to: input.name, holderUses: this.orgUsesName(input.name) }], async () => {
-      const r = await this.executor.execute(Streams.org(orgId), orgDecider, { type: 'CreateOrg', orgId, ...input }, ctx, { orgId });
-      return result(orgId, r);
-    });
+    return this.claims.swap(
+      ctx,
+      orgId,
+      [{ kind: 'org-name', from: null, to: input.name, holderUses: this.orgUsesName(input.name) }],
+      async () => {
+        const r = await this.executor.execute(
+          Streams.org(orgId),
+          orgDecider,
+          { type: 'CreateOrg', orgId, ...input },
+          ctx,
+          { orgId },
+        );
+        return result(orgId, r);
+      },
+    );
   }
 }
 
@@ -107,10 +118,16 @@ export class UpdateOrgHandler extends DirectoryHandler implements ICommandHandle
       orgId,
       [{ kind: 'org-name', from: current.name, to: newName, holderUses: this.orgUsesName(newName ?? '') }],
       async () => {
-        const r = await this.executor.execute(Streams.org(orgId), orgDecider, { type: 'UpdateOrg', orgId, changes }, ctx, {
-          orgId,
-          expectedRevision,
-        });
+        const r = await this.executor.execute(
+          Streams.org(orgId),
+          orgDecider,
+          { type: 'UpdateOrg', orgId, changes },
+          ctx,
+          {
+            orgId,
+            expectedRevision,
+          },
+        );
         return result(orgId, r);
       },
     );
@@ -124,10 +141,16 @@ export class DeleteOrgHandler extends DirectoryHandler implements ICommandHandle
     const liveTeams = (await this.liveTeamIds(orgId)).size;
     await this.queries.catchUp();
     const liveUsers = await this.queries.countUsers({ orgId });
-    const r = await this.executor.execute(Streams.org(orgId), orgDecider, { type: 'DeleteOrg', orgId, liveTeams, liveUsers }, ctx, {
-      orgId,
-      expectedRevision,
-    });
+    const r = await this.executor.execute(
+      Streams.org(orgId),
+      orgDecider,
+      { type: 'DeleteOrg', orgId, liveTeams, liveUsers },
+      ctx,
+      {
+        orgId,
+        expectedRevision,
+      },
+    );
     await this.claims.release('org-name', org.name, orgId, ctx);
     return result(orgId, r);
   }
@@ -139,12 +162,17 @@ export class CreateTeamHandler extends DirectoryHandler implements ICommandHandl
     await this.liveOrg(orgId);
     await this.refuseForeignParent(orgId, input.parentTeamId);
     const teamId = randomUUID();
-    const r = await this.executor.execute(Streams.teams(orgId), teamTreeDecider, { type: 'CreateTeam', orgId, teamId, ...input }, ctx, {
-      orgId,
-    });
+    const r = await this.executor.execute(
+      Streams.teams(orgId),
+      teamTreeDecider,
+      { type: 'CreateTeam', orgId, teamId, ...input },
+      ctx,
+      {
+        orgId,
+      },
+    );
     return result(teamId, r, '0');
   }
-
 }
 
 @CommandHandler(RenameTeam)
@@ -164,7 +192,13 @@ export class RenameTeamHandler extends DirectoryHandler implements ICommandHandl
 
 @CommandHandler(MoveTeam)
 export class MoveTeamHandler extends DirectoryHandler implements ICommandHandler<MoveTeam> {
-  async execute({ ctx, orgId, teamId, parentTeamId, expectedVersion }: MoveTeam): Promise<DirectoryCommandResult> {
+  async execute({
+    ctx,
+    orgId,
+    teamId,
+    parentTeamId,
+    expectedVersion,
+  }: MoveTeam): Promise<DirectoryCommandResult> {
     await this.liveOrg(orgId);
     await this.refuseForeignParent(orgId, parentTeamId);
     const r = await this.executor.execute(
@@ -202,12 +236,20 @@ export class CreateUserHandler extends DirectoryHandler implements ICommandHandl
     const liveTeamIds = await this.liveTeamIds(orgId);
     const userId = randomUUID();
     // Refuse unknown teams before taking any claim.
-    userDecider.decide({ type: 'CreateUser', orgId, userId, ...input, liveTeamIds }, userDecider.initialState);
+    userDecider.decide(
+      { type: 'CreateUser', orgId, userId, ...input, liveTeamIds },
+      userDecider.initialState,
+    );
     return this.claims.swap(
       ctx,
       userId,
       [
-        { kind: 'username', from: null, to: input.username, holderUses: this.userUses('username', input.username) },
+        {
+          kind: 'username',
+          from: null,
+          to: input.username,
+          holderUses: this.userUses('username', input.username),
+        },
         { kind: 'email', from: null, to: input.email, holderUses: this.userUses('email', input.email) },
       ],
       async () => {
@@ -226,7 +268,13 @@ export class CreateUserHandler extends DirectoryHandler implements ICommandHandl
 
 @CommandHandler(UpdateUser)
 export class UpdateUserHandler extends DirectoryHandler implements ICommandHandler<UpdateUser> {
-  async execute({ ctx, orgId, userId, changes, expectedRevision }: UpdateUser): Promise<DirectoryCommandResult> {
+  async execute({
+    ctx,
+    orgId,
+    userId,
+    changes,
+    expectedRevision,
+  }: UpdateUser): Promise<DirectoryCommandResult> {
     await this.liveOrg(orgId);
     const user = await this.liveUser(orgId, userId);
     const liveTeamIds = await this.liveTeamIds(orgId);
@@ -235,14 +283,30 @@ export class UpdateUserHandler extends DirectoryHandler implements ICommandHandl
       ctx,
       userId,
       [
-        { kind: 'username', from: user.username, to: changes.username ?? null, holderUses: this.userUses('username', changes.username ?? '') },
-        { kind: 'email', from: user.email, to: changes.email ?? null, holderUses: this.userUses('email', changes.email ?? '') },
+        {
+          kind: 'username',
+          from: user.username,
+          to: changes.username ?? null,
+          holderUses: this.userUses('username', changes.username ?? ''),
+        },
+        {
+          kind: 'email',
+          from: user.email,
+          to: changes.email ?? null,
+          holderUses: this.userUses('email', changes.email ?? ''),
+        },
       ],
       async () => {
-        const r = await this.executor.execute(Streams.user(userId), userDecider, { type: 'UpdateUser', userId, changes, liveTeamIds }, ctx, {
-          orgId,
-          expectedRevision,
-        });
+        const r = await this.executor.execute(
+          Streams.user(userId),
+          userDecider,
+          { type: 'UpdateUser', userId, changes, liveTeamIds },
+          ctx,
+          {
+            orgId,
+            expectedRevision,
+          },
+        );
         return result(userId, r);
       },
     );
@@ -251,11 +315,24 @@ export class UpdateUserHandler extends DirectoryHandler implements ICommandHandl
 
 @CommandHandler(SetUserStatus)
 export class SetUserStatusHandler extends DirectoryHandler implements ICommandHandler<SetUserStatus> {
-  async execute({ ctx, orgId, userId, status, reason, expectedRevision }: SetUserStatus): Promise<DirectoryCommandResult> {
+  async execute({
+    ctx,
+    orgId,
+    userId,
+    status,
+    reason,
+    expectedRevision,
+  }: SetUserStatus): Promise<DirectoryCommandResult> {
     await this.liveOrg(orgId);
     assertUser(await this.liveUser(orgId, userId), userId);
-    const command = status === 'inactive' ? ({ type: 'DeactivateUser', userId, reason } as const) : ({ type: 'ReactivateUser', userId } as const);
-    const r = await this.executor.execute(Streams.user(userId), userDecider, command, ctx, { orgId, expectedRevision });
+    const command =
+      status === 'inactive'
+        ? ({ type: 'DeactivateUser', userId, reason } as const)
+        : ({ type: 'ReactivateUser', userId } as const);
+    const r = await this.executor.execute(Streams.user(userId), userDecider, command, ctx, {
+      orgId,
+      expectedRevision,
+    });
     return result(userId, r);
   }
 }
@@ -266,10 +343,16 @@ export class DeleteUserHandler extends DirectoryHandler implements ICommandHandl
     await this.liveOrg(orgId);
     const user = await this.liveUser(orgId, userId);
     userDecider.decide({ type: 'DeleteUser', userId }, user);
-    const r = await this.executor.execute(Streams.user(userId), userDecider, { type: 'DeleteUser', userId }, ctx, {
-      orgId,
-      expectedRevision,
-    });
+    const r = await this.executor.execute(
+      Streams.user(userId),
+      userDecider,
+      { type: 'DeleteUser', userId },
+      ctx,
+      {
+        orgId,
+        expectedRevision,
+      },
+    );
     await this.claims.release('username', user.username, userId, ctx);
     await this.claims.release('email', user.email, userId, ctx);
     return result(userId, r);
@@ -282,7 +365,9 @@ export class ChangeMembershipHandler extends DirectoryHandler implements IComman
     await this.liveOrg(orgId);
     const user = await this.liveUser(orgId, userId);
     const liveTeamIds = await this.liveTeamIds(orgId);
-    const command = join ? ({ type: 'JoinTeam', userId, teamId, liveTeamIds } as const) : ({ type: 'LeaveTeam', userId, teamId } as const);
+    const command = join
+      ? ({ type: 'JoinTeam', userId, teamId, liveTeamIds } as const)
+      : ({ type: 'LeaveTeam', userId, teamId } as const);
     userDecider.decide(command, user);
     const r = await this.executor.execute(Streams.user(userId), userDecider, command, ctx, { orgId });
     return result(userId, r);

@@ -27,7 +27,13 @@ export type OrgCommand =
   | {
       type: 'UpdateOrg';
       orgId: string;
-      changes: Partial<{ name: string; address: string | null; contactInfo: ContactInfo; baseCurrency: string; timeZone: string }>;
+      changes: Partial<{
+        name: string;
+        address: string | null;
+        contactInfo: ContactInfo;
+        baseCurrency: string;
+        timeZone: string;
+      }>;
     }
   /** The handler counts what still lives in the org; the rule is decided here. */
   | { type: 'DeleteOrg'; orgId: string; liveTeams: number; liveUsers: number };
@@ -51,7 +57,10 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
   decide(command, state) {
     switch (command.type) {
       case 'CreateOrg': {
-        if (state.exists) throw new ConflictError(`org ${command.orgId} already exists`, [{ field: 'orgId', problem: 'exists' }]);
+        if (state.exists)
+          throw new ConflictError(`org ${command.orgId} already exists`, [
+            { field: 'orgId', problem: 'exists' },
+          ]);
         const { type: _t, ...data } = command;
         return [{ type: 'OrgCreated', data }];
       }
@@ -59,7 +68,9 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
         assertLive(state, command.orgId);
         const changes = Object.fromEntries(
           Object.entries(command.changes).filter(
-            ([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify((state as unknown as Record<string, unknown>)[k]),
+            ([k, v]) =>
+              v !== undefined &&
+              JSON.stringify(v) !== JSON.stringify((state as unknown as Record<string, unknown>)[k]),
           ),
         );
         if (Object.keys(command.changes).length === 0) {
@@ -74,8 +85,12 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
           throw new ConflictError(
             `org ${command.orgId} still has ${command.liveTeams} team(s) and ${command.liveUsers} user(s); delete or move them first`,
             [
-              ...(command.liveTeams ? [{ field: 'teams', problem: 'not empty', count: command.liveTeams }] : []),
-              ...(command.liveUsers ? [{ field: 'users', problem: 'not empty', count: command.liveUsers }] : []),
+              ...(command.liveTeams
+                ? [{ field: 'teams', problem: 'not empty', count: command.liveTeams }]
+                : []),
+              ...(command.liveUsers
+                ? [{ field: 'users', problem: 'not empty', count: command.liveUsers }]
+                : []),
             ],
           );
         }
@@ -100,5 +115,6 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
 };
 
 export function assertLive(state: { exists: boolean; deleted: boolean }, orgId: string): void {
-  if (!state.exists || state.deleted) throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
+  if (!state.exists || state.deleted)
+    throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
 }

@@ -6,13 +6,28 @@ import { claimDecider } from './claim.decider';
 
 const created: OrgEvent = {
   type: 'OrgCreated',
-  data: { orgId: 'o1', name: 'Acme', address: null, contactInfo: {}, baseCurrency: 'EUR', timeZone: 'Europe/Paris' },
+  data: {
+    orgId: 'o1',
+    name: 'Acme',
+    address: null,
+    contactInfo: {},
+    baseCurrency: 'EUR',
+    timeZone: 'Europe/Paris',
+  },
 };
 
 describe('org decider', () => {
   it('given nothing, when creating an org, then OrgCreated with currency and zone', () => {
     given(orgDecider)
-      .when({ type: 'CreateOrg', orgId: 'o1', name: 'Acme', address: null, contactInfo: {}, baseCurrency: 'EUR', timeZone: 'Europe/Paris' })
+      .when({
+        type: 'CreateOrg',
+        orgId: 'o1',
+        name: 'Acme',
+        address: null,
+        contactInfo: {},
+        baseCurrency: 'EUR',
+        timeZone: 'Europe/Paris',
+      })
       .then([created]);
   });
 
@@ -51,7 +66,10 @@ describe('claim decider (unique names)', () => {
   it('given a value held by an owner that never used it, when acquiring as stale, then it is released and taken over', () => {
     given(claimDecider, [{ type: 'ClaimAcquired', data: { kind: 'email', ownerId: 'u1' } }])
       .when({ type: 'Acquire', kind: 'email', value: 'x@y.z', ownerId: 'u2', holderIsStale: true })
-      .then([{ type: 'ClaimReleased', data: { kind: 'email', ownerId: 'u1', reason: 'stale' } }, { type: 'ClaimAcquired' }]);
+      .then([
+        { type: 'ClaimReleased', data: { kind: 'email', ownerId: 'u1', reason: 'stale' } },
+        { type: 'ClaimAcquired' },
+      ]);
   });
 
   it('given a released value, when another owner acquires it, then it is theirs', () => {

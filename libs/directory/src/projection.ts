@@ -1,4 +1,11 @@
-import { CollectionSpec, Projection, ReadStore, RecordedEvent, padPosition, positionGuard } from '@purser/core';
+import {
+  CollectionSpec,
+  Projection,
+  ReadStore,
+  RecordedEvent,
+  padPosition,
+  positionGuard,
+} from '@purser/core';
 import { DirectoryEvent } from './events';
 import { DIRECTORY_STREAM_PREFIXES } from './streams';
 
@@ -81,7 +88,11 @@ export class DirectoryProjection implements Projection {
     { name: TEAMS, indexes: [{ fields: { orgId: 1, nameLower: 1 } }] },
     {
       name: USERS,
-      indexes: [{ fields: { orgId: 1, usernameLower: 1 } }, { fields: { emailLower: 1 } }, { fields: { orgId: 1, status: 1 } }],
+      indexes: [
+        { fields: { orgId: 1, usernameLower: 1 } },
+        { fields: { emailLower: 1 } },
+        { fields: { orgId: 1, status: 1 } },
+      ],
     },
   ];
 
@@ -127,7 +138,12 @@ export class DirectoryProjection implements Projection {
         return;
       }
       case 'OrgDeleted':
-        await store.update(ORGS, e.data.orgId, { $set: { deleted: true, updatedAt: at, revision, _pos } }, guarded);
+        await store.update(
+          ORGS,
+          e.data.orgId,
+          { $set: { deleted: true, updatedAt: at, revision, _pos } },
+          guarded,
+        );
         return;
       case 'TeamCreated': {
         const d = e.data;
@@ -155,7 +171,10 @@ export class DirectoryProjection implements Projection {
         await store.update(
           TEAMS,
           e.data.teamId,
-          { $set: { name: e.data.name, nameLower: e.data.name.toLowerCase(), updatedAt: at, _pos }, $inc: { revision: 1 } },
+          {
+            $set: { name: e.data.name, nameLower: e.data.name.toLowerCase(), updatedAt: at, _pos },
+            $inc: { revision: 1 },
+          },
           guarded,
         );
         return;
@@ -168,7 +187,12 @@ export class DirectoryProjection implements Projection {
         );
         return;
       case 'TeamDeleted':
-        await store.update(TEAMS, e.data.teamId, { $set: { deleted: true, updatedAt: at, _pos }, $inc: { revision: 1 } }, guarded);
+        await store.update(
+          TEAMS,
+          e.data.teamId,
+          { $set: { deleted: true, updatedAt: at, _pos }, $inc: { revision: 1 } },
+          guarded,
+        );
         return;
       case 'UserCreated': {
         const d = e.data;
@@ -221,12 +245,24 @@ export class DirectoryProjection implements Projection {
         await store.update(
           USERS,
           e.data.userId,
-          { $set: { status: e.type === 'UserDeactivated' ? 'inactive' : 'active', updatedAt: at, revision, _pos } },
+          {
+            $set: {
+              status: e.type === 'UserDeactivated' ? 'inactive' : 'active',
+              updatedAt: at,
+              revision,
+              _pos,
+            },
+          },
           guarded,
         );
         return;
       case 'UserDeleted':
-        await store.update(USERS, e.data.userId, { $set: { deleted: true, updatedAt: at, revision, _pos } }, guarded);
+        await store.update(
+          USERS,
+          e.data.userId,
+          { $set: { deleted: true, updatedAt: at, revision, _pos } },
+          guarded,
+        );
         return;
       case 'UserJoinedTeam':
       case 'UserLeftTeam': {
@@ -236,7 +272,12 @@ export class DirectoryProjection implements Projection {
           e.type === 'UserJoinedTeam'
             ? [...doc.teamIds.filter((t) => t !== e.data.teamId), e.data.teamId]
             : doc.teamIds.filter((t) => t !== e.data.teamId);
-        await store.update(USERS, e.data.userId, { $set: { teamIds, updatedAt: at, revision, _pos } }, guarded);
+        await store.update(
+          USERS,
+          e.data.userId,
+          { $set: { teamIds, updatedAt: at, revision, _pos } },
+          guarded,
+        );
         return;
       }
       default:

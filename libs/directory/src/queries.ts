@@ -10,7 +10,16 @@ import {
   ReadStore,
 } from '@purser/core';
 import { CONFIG, PurserConfig } from '@purser/platform';
-import { DIRECTORY_PROJECTION, ORGS, OrgDoc, TEAMS, TeamDoc, USERS, UserDoc, searchTokens } from './projection';
+import {
+  DIRECTORY_PROJECTION,
+  ORGS,
+  OrgDoc,
+  TEAMS,
+  TeamDoc,
+  USERS,
+  UserDoc,
+  searchTokens,
+} from './projection';
 import { Streams } from './streams';
 import { orgDecider } from './org.decider';
 import { teamTreeDecider } from './teams.decider';
@@ -115,19 +124,26 @@ export class DirectoryQueries {
 
   /** Waits until the directory read models include everything appended so far (used before counting). */
   async catchUp(): Promise<void> {
-    await this.waiter.waitFor(await this.events.headPosition(), [DIRECTORY_PROJECTION], this.config.minPositionTimeoutMs);
+    await this.waiter.waitFor(
+      await this.events.headPosition(),
+      [DIRECTORY_PROJECTION],
+      this.config.minPositionTimeoutMs,
+    );
   }
 
   async org(orgId: string): Promise<OrgView> {
     const d = await this.store.get<OrgDoc>(ORGS, orgId);
-    if (!d || d.deleted) throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
+    if (!d || d.deleted)
+      throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
     return orgView(d);
   }
 
   async orgAsOf(orgId: string, asOf: string): Promise<OrgView> {
     const { state, revision } = await this.executor.load(Streams.org(orgId), orgDecider, asOf);
     if (!state.exists || state.deleted) {
-      throw new NotFoundError(`org ${orgId} did not exist at ${asOf}`, [{ field: 'asOf', problem: 'no such org then' }]);
+      throw new NotFoundError(`org ${orgId} did not exist at ${asOf}`, [
+        { field: 'asOf', problem: 'no such org then' },
+      ]);
     }
     return {
       id: orgId,
@@ -143,7 +159,11 @@ export class DirectoryQueries {
   }
 
   async orgs(limit: number, cursor?: string) {
-    const page = await this.store.find<OrgDoc>(ORGS, { deleted: false }, { sort: { nameLower: 1 }, limit, cursor });
+    const page = await this.store.find<OrgDoc>(
+      ORGS,
+      { deleted: false },
+      { sort: { nameLower: 1 }, limit, cursor },
+    );
     return { items: page.items.map(orgView), nextCursor: page.nextCursor };
   }
 
@@ -156,7 +176,11 @@ export class DirectoryQueries {
     const out: TeamDoc[] = [];
     let cursor: string | null | undefined;
     do {
-      const page = await this.store.find<TeamDoc>(TEAMS, { orgId, deleted: false }, { sort: { nameLower: 1 }, limit: 5000, cursor });
+      const page = await this.store.find<TeamDoc>(
+        TEAMS,
+        { orgId, deleted: false },
+        { sort: { nameLower: 1 }, limit: 5000, cursor },
+      );
       out.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
@@ -166,7 +190,9 @@ export class DirectoryQueries {
   async team(orgId: string, teamId: string): Promise<TeamView> {
     const d = await this.store.get<TeamDoc>(TEAMS, teamId);
     if (!d || d.deleted || d.orgId !== orgId) {
-      throw new NotFoundError(`team ${teamId} not found in org ${orgId}`, [{ field: 'teamId', problem: 'unknown' }]);
+      throw new NotFoundError(`team ${teamId} not found in org ${orgId}`, [
+        { field: 'teamId', problem: 'unknown' },
+      ]);
     }
     return teamView(d);
   }
@@ -181,7 +207,9 @@ export class DirectoryQueries {
     const { state } = await this.executor.load(Streams.teams(orgId), teamTreeDecider, asOf);
     const t = state.teams.get(teamId);
     if (!t || t.deleted) {
-      throw new NotFoundError(`team ${teamId} did not exist in org ${orgId} at ${asOf}`, [{ field: 'asOf', problem: 'no such team then' }]);
+      throw new NotFoundError(`team ${teamId} did not exist in org ${orgId} at ${asOf}`, [
+        { field: 'asOf', problem: 'no such team then' },
+      ]);
     }
     return {
       id: t.teamId,
@@ -221,10 +249,16 @@ export class DirectoryQueries {
   async descendantIds(orgId: string, teamId: string): Promise<string[]> {
     const teams = await this.teams(orgId);
     const kids = new Map<string, string[]>();
-    for (const t of teams) if (t.parentTeamId) kids.set(t.parentTeamId, [...(kids.get(t.parentTeamId) ?? []), t._id]);
+    for (const t of teams)
+      if (t.parentTeamId) kids.set(t.parentTeamId, [...(kids.get(t.parentTeamId) ?? []), t._id]);
     const out: string[] = [];
     const queue = [teamId];
-    while (queue.length) for (const k of kids.get(queue.shift()!) ?? []) out.push(k), queue.push(k);
+    while (queue.length) {
+      for (const k of kids.get(queue.shift()!) ?? []) {
+        out.push(k);
+        queue.push(k);
+      }
+    }
     return out;
   }
 
@@ -238,7 +272,9 @@ export class DirectoryQueries {
   async user(orgId: string, userId: string): Promise<UserView> {
     const d = await this.store.get<UserDoc>(USERS, userId);
     if (!d || d.deleted || d.orgId !== orgId) {
-      throw new NotFoundError(`user ${userId} not found in org ${orgId}`, [{ field: 'userId', problem: 'unknown' }]);
+      throw new NotFoundError(`user ${userId} not found in org ${orgId}`, [
+        { field: 'userId', problem: 'unknown' },
+      ]);
     }
     return userView(d);
   }
@@ -246,7 +282,9 @@ export class DirectoryQueries {
   async userAsOf(orgId: string, userId: string, asOf: string): Promise<UserView> {
     const { state, revision } = await this.executor.load(Streams.user(userId), userDecider, asOf);
     if (!state.exists || state.deleted || state.orgId !== orgId) {
-      throw new NotFoundError(`user ${userId} did not exist in org ${orgId} at ${asOf}`, [{ field: 'asOf', problem: 'no such user then' }]);
+      throw new NotFoundError(`user ${userId} did not exist in org ${orgId} at ${asOf}`, [
+        { field: 'asOf', problem: 'no such user then' },
+      ]);
     }
     return {
       id: userId,
@@ -271,14 +309,19 @@ export class DirectoryQueries {
     if (f.status) filter.status = f.status;
     if (f.teamId) {
       await this.team(orgId, f.teamId);
-      const ids = f.includeSubTeams === false ? [f.teamId] : [f.teamId, ...(await this.descendantIds(orgId, f.teamId))];
+      const ids =
+        f.includeSubTeams === false ? [f.teamId] : [f.teamId, ...(await this.descendantIds(orgId, f.teamId))];
       filter.teamIds = { $in: ids };
     }
     if (f.q) {
       const token = searchTokens(f.q.trim()).sort((a, b) => b.length - a.length)[0];
       if (token) filter.searchTokens = token;
     }
-    const page = await this.store.find<UserDoc>(USERS, filter, { sort: { usernameLower: 1 }, limit: f.limit, cursor: f.cursor });
+    const page = await this.store.find<UserDoc>(USERS, filter, {
+      sort: { usernameLower: 1 },
+      limit: f.limit,
+      cursor: f.cursor,
+    });
     return { items: page.items.map(userView), nextCursor: page.nextCursor };
   }
 

@@ -1,4 +1,10 @@
-import { ConflictError, Decider, NotFoundError, RuleViolationError, WrongExpectedVersionError } from '@purser/core';
+import {
+  ConflictError,
+  Decider,
+  NotFoundError,
+  RuleViolationError,
+  WrongExpectedVersionError,
+} from '@purser/core';
 import { TeamEvent } from './events';
 import { normalizeUnique } from './streams';
 
@@ -29,7 +35,8 @@ type Stamped<E> = E & { metadata?: { occurredAt: string } };
 
 export function liveTeam(state: TeamTreeState, teamId: string, field = 'teamId'): TeamNode {
   const t = state.teams.get(teamId);
-  if (!t || t.deleted) throw new NotFoundError(`team ${teamId} not found in this org`, [{ field, problem: 'unknown' }]);
+  if (!t || t.deleted)
+    throw new NotFoundError(`team ${teamId} not found in this org`, [{ field, problem: 'unknown' }]);
   return t;
 }
 
@@ -66,13 +73,24 @@ export function descendants(state: TeamTreeState, teamId: string): TeamNode[] {
 
 function assertVersion(team: TeamNode, expected: number | undefined, orgId: string): void {
   if (expected !== undefined && expected !== team.version) {
-    throw new WrongExpectedVersionError(`team ${team.teamId} of org ${orgId}`, String(expected), String(team.version));
+    throw new WrongExpectedVersionError(
+      `team ${team.teamId} of org ${orgId}`,
+      String(expected),
+      String(team.version),
+    );
   }
 }
 
-function assertSiblingNameFree(state: TeamTreeState, parentTeamId: string | null, name: string, except?: string): void {
+function assertSiblingNameFree(
+  state: TeamTreeState,
+  parentTeamId: string | null,
+  name: string,
+  except?: string,
+): void {
   const wanted = normalizeUnique(name);
-  const clash = children(state, parentTeamId).find((c) => c.teamId !== except && normalizeUnique(c.name) === wanted);
+  const clash = children(state, parentTeamId).find(
+    (c) => c.teamId !== except && normalizeUnique(c.name) === wanted,
+  );
   if (clash) {
     throw new ConflictError(`a team named "${clash.name}" already exists under the same parent`, [
       { field: 'name', problem: 'duplicate among siblings', teamId: clash.teamId },
@@ -88,7 +106,9 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
     switch (command.type) {
       case 'CreateTeam': {
         if (state.teams.has(command.teamId)) {
-          throw new ConflictError(`team ${command.teamId} already exists`, [{ field: 'teamId', problem: 'exists' }]);
+          throw new ConflictError(`team ${command.teamId} already exists`, [
+            { field: 'teamId', problem: 'exists' },
+          ]);
         }
         if (command.parentTeamId) liveTeam(state, command.parentTeamId, 'parentTeamId');
         assertSiblingNameFree(state, command.parentTeamId, command.name);
@@ -142,14 +162,18 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
         const subTeams = children(state, team.teamId);
         if (subTeams.length || command.memberCount) {
           const parts = [
-            subTeams.length ? `${subTeams.length} sub-team(s) (${subTeams.map((s) => `"${s.name}"`).join(', ')})` : '',
+            subTeams.length
+              ? `${subTeams.length} sub-team(s) (${subTeams.map((s) => `"${s.name}"`).join(', ')})`
+              : '',
             command.memberCount ? `${command.memberCount} member(s)` : '',
           ].filter(Boolean);
           throw new ConflictError(`team "${team.name}" still has ${parts.join(' and ')}; move them first`, [
             ...(subTeams.length
               ? [{ field: 'subTeams', problem: 'not empty', teamIds: subTeams.map((s) => s.teamId) }]
               : []),
-            ...(command.memberCount ? [{ field: 'members', problem: 'not empty', count: command.memberCount }] : []),
+            ...(command.memberCount
+              ? [{ field: 'members', problem: 'not empty', count: command.memberCount }]
+              : []),
           ]);
         }
         return [{ type: 'TeamDeleted', data: { orgId, teamId: team.teamId } }];
@@ -174,10 +198,17 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
         });
         break;
       case 'TeamRenamed':
-        if (cur) teams.set(cur.teamId, { ...cur, name: event.data.name, updatedAt: at, version: cur.version + 1 });
+        if (cur)
+          teams.set(cur.teamId, { ...cur, name: event.data.name, updatedAt: at, version: cur.version + 1 });
         break;
       case 'TeamMoved':
-        if (cur) teams.set(cur.teamId, { ...cur, parentTeamId: event.data.toParentTeamId, updatedAt: at, version: cur.version + 1 });
+        if (cur)
+          teams.set(cur.teamId, {
+            ...cur,
+            parentTeamId: event.data.toParentTeamId,
+            updatedAt: at,
+            version: cur.version + 1,
+          });
         break;
       case 'TeamDeleted':
         if (cur) teams.set(cur.teamId, { ...cur, deleted: true, updatedAt: at, version: cur.version + 1 });
@@ -191,7 +222,8 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
 
 /** Refuses a parent that exists in another org with a clear 422 rather than a bare 404. */
 export function crossOrgRefusal(teamId: string, otherOrgId: string): RuleViolationError {
-  return new RuleViolationError(`team ${teamId} belongs to org ${otherOrgId}; teams cannot move or nest across orgs`, [
-    { field: 'parentTeamId', problem: 'crosses orgs' },
-  ]);
+  return new RuleViolationError(
+    `team ${teamId} belongs to org ${otherOrgId}; teams cannot move or nest across orgs`,
+    [{ field: 'parentTeamId', problem: 'crosses orgs' }],
+  );
 }

@@ -9,7 +9,12 @@ const created = (teamId: string, name: string, parentTeamId: string | null = nul
   data: { orgId: org, teamId, name, parentTeamId },
 });
 // eng > platform > storage ; sales
-const tree: TeamEvent[] = [created('eng', 'Engineering'), created('plat', 'Platform', 'eng'), created('sto', 'Storage', 'plat'), created('sales', 'Sales')];
+const tree: TeamEvent[] = [
+  created('eng', 'Engineering'),
+  created('plat', 'Platform', 'eng'),
+  created('sto', 'Storage', 'plat'),
+  created('sales', 'Sales'),
+];
 
 describe('team tree decider', () => {
   describe('CreateTeam', () => {
@@ -22,7 +27,9 @@ describe('team tree decider', () => {
     it('given a parent, when creating a child under it, then TeamCreated names the parent', () => {
       given(teamTreeDecider, tree)
         .when({ type: 'CreateTeam', orgId: org, teamId: 'db', name: 'Databases', parentTeamId: 'sto' })
-        .then([{ type: 'TeamCreated', data: { orgId: org, teamId: 'db', name: 'Databases', parentTeamId: 'sto' } }]);
+        .then([
+          { type: 'TeamCreated', data: { orgId: org, teamId: 'db', name: 'Databases', parentTeamId: 'sto' } },
+        ]);
     });
 
     it('given no such parent, when creating under it, then 404 naming parentTeamId', () => {
@@ -55,14 +62,21 @@ describe('team tree decider', () => {
     it('given a three-level tree, when moving a team under another branch, then TeamMoved with from and to', () => {
       given(teamTreeDecider, tree)
         .when({ type: 'MoveTeam', orgId: org, teamId: 'sto', parentTeamId: 'sales' })
-        .then([{ type: 'TeamMoved', data: { orgId: org, teamId: 'sto', fromParentTeamId: 'plat', toParentTeamId: 'sales' } }]);
+        .then([
+          {
+            type: 'TeamMoved',
+            data: { orgId: org, teamId: 'sto', fromParentTeamId: 'plat', toParentTeamId: 'sales' },
+          },
+        ]);
     });
 
     it('given a team, when moving it under its own grandchild, then 409 cycle with the path', () => {
       const err = given(teamTreeDecider, tree)
         .when({ type: 'MoveTeam', orgId: org, teamId: 'eng', parentTeamId: 'sto' })
         .thenRefuses(ConflictError, /would make a cycle/);
-      expect(err.details).toEqual([expect.objectContaining({ field: 'parentTeamId', problem: 'cycle', path: ['eng', 'plat', 'sto'] })]);
+      expect(err.details).toEqual([
+        expect.objectContaining({ field: 'parentTeamId', problem: 'cycle', path: ['eng', 'plat', 'sto'] }),
+      ]);
     });
 
     it('given a team, when moving it under itself, then 409 cycle', () => {
@@ -74,15 +88,25 @@ describe('team tree decider', () => {
     it('given a team, when moving it to the top level, then TeamMoved to null', () => {
       given(teamTreeDecider, tree)
         .when({ type: 'MoveTeam', orgId: org, teamId: 'plat', parentTeamId: null })
-        .then([{ type: 'TeamMoved', data: { orgId: org, teamId: 'plat', fromParentTeamId: 'eng', toParentTeamId: null } }]);
+        .then([
+          {
+            type: 'TeamMoved',
+            data: { orgId: org, teamId: 'plat', fromParentTeamId: 'eng', toParentTeamId: null },
+          },
+        ]);
     });
 
     it('given a team already under that parent, when moving it there, then nothing happens', () => {
-      given(teamTreeDecider, tree).when({ type: 'MoveTeam', orgId: org, teamId: 'plat', parentTeamId: 'eng' }).thenNothing();
+      given(teamTreeDecider, tree)
+        .when({ type: 'MoveTeam', orgId: org, teamId: 'plat', parentTeamId: 'eng' })
+        .thenNothing();
     });
 
     it('given a stale If-Match version, when moving, then 409 version clash', () => {
-      given(teamTreeDecider, [...tree, { type: 'TeamRenamed', data: { orgId: org, teamId: 'plat', name: 'Core' } }])
+      given(teamTreeDecider, [
+        ...tree,
+        { type: 'TeamRenamed', data: { orgId: org, teamId: 'plat', name: 'Core' } },
+      ])
         .when({ type: 'MoveTeam', orgId: org, teamId: 'plat', parentTeamId: null, expectedVersion: 0 })
         .thenRefuses(WrongExpectedVersionError);
     });
@@ -118,7 +142,11 @@ describe('team tree decider', () => {
   });
 
   it('given a tree, then ancestors go up to the root and descendants go down breadth first', () => {
-    const { state } = given(teamTreeDecider, [...tree, created('db', 'DB', 'sto'), created('web', 'Web', 'plat')]);
+    const { state } = given(teamTreeDecider, [
+      ...tree,
+      created('db', 'DB', 'sto'),
+      created('web', 'Web', 'plat'),
+    ]);
     expect(ancestors(state, 'db').map((t) => t.teamId)).toEqual(['sto', 'plat', 'eng']);
     expect(descendants(state, 'eng').map((t) => t.teamId)).toEqual(['plat', 'sto', 'web', 'db']);
   });

@@ -60,7 +60,8 @@ function assertTeams(ids: Array<string | null | undefined>, live: ReadonlySet<st
 }
 
 export function assertUser(state: UserState, userId: string): void {
-  if (!state.exists || state.deleted) throw new NotFoundError(`user ${userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
+  if (!state.exists || state.deleted)
+    throw new NotFoundError(`user ${userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
 }
 
 export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = {
@@ -85,11 +86,16 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
   decide(command, state) {
     switch (command.type) {
       case 'CreateUser': {
-        if (state.exists) throw new ConflictError(`user ${command.userId} already exists`, [{ field: 'userId', problem: 'exists' }]);
+        if (state.exists)
+          throw new ConflictError(`user ${command.userId} already exists`, [
+            { field: 'userId', problem: 'exists' },
+          ]);
         assertTeams([command.primaryTeamId], command.liveTeamIds, 'primaryTeamId');
         assertTeams(command.teamIds, command.liveTeamIds, 'teamIds');
         const { orgId, userId } = command;
-        const teams = [...new Set([...(command.primaryTeamId ? [command.primaryTeamId] : []), ...command.teamIds])];
+        const teams = [
+          ...new Set([...(command.primaryTeamId ? [command.primaryTeamId] : []), ...command.teamIds]),
+        ];
         return [
           {
             type: 'UserCreated',
@@ -128,7 +134,12 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
       case 'DeactivateUser':
         assertUser(state, command.userId);
         if (state.status === 'inactive') return [];
-        return [{ type: 'UserDeactivated', data: { orgId: state.orgId, userId: state.userId, reason: command.reason } }];
+        return [
+          {
+            type: 'UserDeactivated',
+            data: { orgId: state.orgId, userId: state.userId, reason: command.reason },
+          },
+        ];
       case 'ReactivateUser':
         assertUser(state, command.userId);
         if (state.status === 'active') return [];
@@ -140,7 +151,12 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
         assertUser(state, command.userId);
         assertTeams([command.teamId], command.liveTeamIds, 'teamId');
         if (state.teamIds.includes(command.teamId)) return [];
-        return [{ type: 'UserJoinedTeam', data: { orgId: state.orgId, userId: state.userId, teamId: command.teamId } }];
+        return [
+          {
+            type: 'UserJoinedTeam',
+            data: { orgId: state.orgId, userId: state.userId, teamId: command.teamId },
+          },
+        ];
       case 'LeaveTeam':
         assertUser(state, command.userId);
         if (!state.teamIds.includes(command.teamId)) {
@@ -154,7 +170,12 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
             [{ field: 'teamId', problem: 'primary team' }],
           );
         }
-        return [{ type: 'UserLeftTeam', data: { orgId: state.orgId, userId: state.userId, teamId: command.teamId } }];
+        return [
+          {
+            type: 'UserLeftTeam',
+            data: { orgId: state.orgId, userId: state.userId, teamId: command.teamId },
+          },
+        ];
     }
   },
 
@@ -162,7 +183,15 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
     const at = event.metadata?.occurredAt ?? state.updatedAt;
     switch (event.type) {
       case 'UserCreated':
-        return { ...state, ...event.data, exists: true, deleted: false, status: 'active', createdAt: at, updatedAt: at };
+        return {
+          ...state,
+          ...event.data,
+          exists: true,
+          deleted: false,
+          status: 'active',
+          createdAt: at,
+          updatedAt: at,
+        };
       case 'UserUpdated':
         return { ...state, ...event.data.changes, updatedAt: at };
       case 'UserDeactivated':

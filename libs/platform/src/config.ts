@@ -67,13 +67,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
       if (!schemes.includes(u.protocol.replace(/:$/, ''))) throw new Error('scheme');
       return v;
     } catch {
-      problems.push(`${k}="${redact(v)}" must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
+      problems.push(
+        `${k}="${redact(v)}" must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`,
+      );
       return null;
     }
   };
   const topic = (k: string, def: string) => {
     const v = str(k) ?? def;
-    if (!/^[a-zA-Z0-9._-]{1,200}$/.test(v)) problems.push(`${k}="${v}" must be a Kafka topic name ([a-zA-Z0-9._-])`);
+    if (!/^[a-zA-Z0-9._-]{1,200}$/.test(v))
+      problems.push(`${k}="${v}" must be a Kafka topic name ([a-zA-Z0-9._-])`);
     return v;
   };
 
@@ -82,11 +85,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
   if (brokers !== null) {
     kafkaBrokers = brokers.split(',').map((b) => b.trim());
     for (const b of kafkaBrokers) {
-      if (!/^[a-zA-Z0-9.\-_[\]:]+:\d{1,5}$/.test(b)) problems.push(`KAFKA_BROKERS entry "${b}" must be host:port`);
+      if (!/^[a-zA-Z0-9.\-_[\]:]+:\d{1,5}$/.test(b))
+        problems.push(`KAFKA_BROKERS entry "${b}" must be host:port`);
     }
   }
   const adminToken = str('PURSER_ADMIN_TOKEN');
-  if (adminToken !== null && adminToken.length < 16) problems.push('PURSER_ADMIN_TOKEN must be at least 16 characters');
+  if (adminToken !== null && adminToken.length < 16)
+    problems.push('PURSER_ADMIN_TOKEN must be at least 16 characters');
 
   const config: PurserConfig = {
     port: int('PORT', 3000, 0, 65535),

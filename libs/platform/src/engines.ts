@@ -36,7 +36,9 @@ export async function createEngines(config: PurserConfig, logger: PurserLogger):
     : new InProcessBus();
   logger.info(
     {
-      eventStore: config.eventStoreUrl ? `eventstoredb ${redact(config.eventStoreUrl)}` : `sqlite ${config.dataDir}`,
+      eventStore: config.eventStoreUrl
+        ? `eventstoredb ${redact(config.eventStoreUrl)}`
+        : `sqlite ${config.dataDir}`,
       readStore: config.mongodbUrl ? `mongodb ${redact(config.mongodbUrl)}` : `sqlite ${config.dataDir}`,
       bus: config.kafkaBrokers ? `kafka ${config.kafkaBrokers.join(',')}` : 'in-process',
     },

@@ -17,7 +17,9 @@ export class HealthController {
   ) {}
 
   @Get('health')
-  @ApiOkResponse({ description: 'Engines, projections and their lag. 503 when a projection has failed or an engine is down.' })
+  @ApiOkResponse({
+    description: 'Engines, projections and their lag. 503 when a projection has failed or an engine is down.',
+  })
   async health(@Res({ passthrough: true }) reply: { status(code: number): unknown }) {
     let status: 'ok' | 'degraded' = 'ok';
     let projections: Awaited<ReturnType<ProjectionHost['status']>> | null = null;

@@ -10,7 +10,17 @@ export function createLogger(level: string, base: Record<string, unknown> = {}):
     base: { service: 'purser', ...base },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {
-      paths: ['password', '*.password', 'token', '*.token', 'secret', '*.secret', 'authorization', '*.authorization', 'req.headers.authorization'],
+      paths: [
+        'password',
+        '*.password',
+        'token',
+        '*.token',
+        'secret',
+        '*.secret',
+        'authorization',
+        '*.authorization',
+        'req.headers.authorization',
+      ],
       censor: '[redacted]',
     },
   });

@@ -1,6 +1,13 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
-import { CommandExecutor, EVENT_STORE, EventRegistry, MESSAGE_BUS, PositionWaiter, READ_STORE } from '@purser/core';
+import {
+  CommandExecutor,
+  EVENT_STORE,
+  EventRegistry,
+  MESSAGE_BUS,
+  PositionWaiter,
+  READ_STORE,
+} from '@purser/core';
 import { PurserConfig } from './config';
 import { PurserLogger } from './logger';
 import { Engines } from './engines';
@@ -39,7 +46,10 @@ export class PlatformModule {
         { provide: MESSAGE_BUS, useValue: options.engines.bus },
         { provide: RUN_PROJECTIONS, useValue: options.runProjections },
         { provide: EventRegistry, useValue: registry },
-        { provide: CommandExecutor, useFactory: () => new CommandExecutor(options.engines.eventStore, registry) },
+        {
+          provide: CommandExecutor,
+          useFactory: () => new CommandExecutor(options.engines.eventStore, registry),
+        },
         ProjectionRegistry,
         ProjectionHost,
         Metrics,

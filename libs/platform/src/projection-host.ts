@@ -1,5 +1,12 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { EVENT_STORE, EventRegistry, EventStore, ProjectionRunner, READ_STORE, ReadStore } from '@purser/core';
+import {
+  EVENT_STORE,
+  EventRegistry,
+  EventStore,
+  ProjectionRunner,
+  READ_STORE,
+  ReadStore,
+} from '@purser/core';
 import { LOGGER } from './tokens';
 import { PurserLogger } from './logger';
 import { ProjectionRegistry } from './projection-registry';
@@ -29,7 +36,13 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
   /** The runner; created lazily so every context module has registered its projections first. */
   get(): ProjectionRunner {
     if (!this.runner) {
-      this.runner = new ProjectionRunner(this.events, this.store, this.registry, this.projections.all(), this.logger);
+      this.runner = new ProjectionRunner(
+        this.events,
+        this.store,
+        this.registry,
+        this.projections.all(),
+        this.logger,
+      );
     }
     return this.runner;
   }
@@ -52,7 +65,10 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Per projection: checkpoint, lag in positions and state; read from the shared checkpoints when run elsewhere. */
-  async status(): Promise<{ head: bigint; projections: Array<{ name: string; checkpoint: string; lag: string; state: string; error?: string }> }> {
+  async status(): Promise<{
+    head: bigint;
+    projections: Array<{ name: string; checkpoint: string; lag: string; state: string; error?: string }>;
+  }> {
     const runner = this.get();
     const head = await this.events.headPosition();
     const out = [];

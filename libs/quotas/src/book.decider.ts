@@ -35,7 +35,8 @@ const sameScope = (a: QuotaDefinition, b: QuotaDefinition) =>
 
 export function liveQuota(state: QuotaBookState, quotaId: string): QuotaEntry {
   const q = state.quotas.get(quotaId);
-  if (!q || q.removed) throw new NotFoundError(`quota ${quotaId} not found`, [{ field: 'quotaId', problem: 'unknown' }]);
+  if (!q || q.removed)
+    throw new NotFoundError(`quota ${quotaId} not found`, [{ field: 'quotaId', problem: 'unknown' }]);
   return q;
 }
 
@@ -54,7 +55,10 @@ export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped
     switch (c.type) {
       case 'DefineQuota': {
         const d = c.definition;
-        if (state.quotas.has(d.quotaId)) throw new ConflictError(`quota ${d.quotaId} already exists`, [{ field: 'quotaId', problem: 'exists' }]);
+        if (state.quotas.has(d.quotaId))
+          throw new ConflictError(`quota ${d.quotaId} already exists`, [
+            { field: 'quotaId', problem: 'exists' },
+          ]);
         const clash = [...state.quotas.values()].find((q) => !q.removed && sameScope(q, d));
         if (clash) {
           throw new ConflictError(
@@ -67,15 +71,25 @@ export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped
       case 'ChangeQuota': {
         const q = liveQuota(state, c.quotaId);
         assertVersion(q, c.expectedVersion);
-        if ('metric' in c.changes) throw new RuleViolationError('a quota metric cannot change; remove it and define a new one');
+        if ('metric' in c.changes)
+          throw new RuleViolationError('a quota metric cannot change; remove it and define a new one');
         const changes = Object.fromEntries(
-          Object.entries(c.changes).filter(([k, v]) => v !== undefined && JSON.stringify(v) !== JSON.stringify((q as unknown as Record<string, unknown>)[k])),
+          Object.entries(c.changes).filter(
+            ([k, v]) =>
+              v !== undefined &&
+              JSON.stringify(v) !== JSON.stringify((q as unknown as Record<string, unknown>)[k]),
+          ),
         );
         if (!Object.keys(changes).length) return [];
         if (changes.period !== undefined) {
           const next = { ...q, ...changes } as QuotaDefinition;
-          const clash = [...state.quotas.values()].find((o) => !o.removed && o.quotaId !== q.quotaId && sameScope(o, next));
-          if (clash) throw new ConflictError(`quota ${clash.quotaId} already covers that period`, [{ field: 'period', problem: 'duplicate quota' }]);
+          const clash = [...state.quotas.values()].find(
+            (o) => !o.removed && o.quotaId !== q.quotaId && sameScope(o, next),
+          );
+          if (clash)
+            throw new ConflictError(`quota ${clash.quotaId} already covers that period`, [
+              { field: 'period', problem: 'duplicate quota' },
+            ]);
         }
         return [{ type: 'QuotaChanged', data: { quotaId: q.quotaId, orgId: q.orgId, changes } }];
       }
@@ -95,7 +109,8 @@ export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped
         quotas.set(e.data.quotaId, { ...e.data, removed: false, createdAt: at, updatedAt: at, version: 0 });
         break;
       case 'QuotaChanged':
-        if (cur) quotas.set(cur.quotaId, { ...cur, ...e.data.changes, updatedAt: at, version: cur.version + 1 });
+        if (cur)
+          quotas.set(cur.quotaId, { ...cur, ...e.data.changes, updatedAt: at, version: cur.version + 1 });
         break;
       case 'QuotaRemoved':
         if (cur) quotas.set(cur.quotaId, { ...cur, removed: true, updatedAt: at, version: cur.version + 1 });

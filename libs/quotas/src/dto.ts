@@ -31,7 +31,11 @@ export class DefineQuotaDto {
   @Matches(ID, { message: 'entityId must be an id' })
   entityId: string;
 
-  @ApiPropertyOptional({ enum: ITEM_TYPES, nullable: true, description: 'Only this item type (all when omitted)' })
+  @ApiPropertyOptional({
+    enum: ITEM_TYPES,
+    nullable: true,
+    description: 'Only this item type (all when omitted)',
+  })
   @IsOptional()
   @ValidateIf((o) => o.itemType !== null)
   @IsIn(ITEM_TYPES)
@@ -47,7 +51,10 @@ export class DefineQuotaDto {
   @IsIn(['cost', 'tokens', 'requests'])
   metric: 'cost' | 'tokens' | 'requests';
 
-  @ApiProperty({ example: '100.00', description: 'Decimal string: base-currency amount for cost, a whole number otherwise' })
+  @ApiProperty({
+    example: '100.00',
+    description: 'Decimal string: base-currency amount for cost, a whole number otherwise',
+  })
   @IsString()
   @Matches(LIMIT, { message: 'limit must be a non-negative decimal string' })
   limit: string;

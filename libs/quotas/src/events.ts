@@ -28,7 +28,11 @@ export interface QuotaDefinition {
 export type QuotaDefined = DomainEvent<'QuotaDefined', QuotaDefinition>;
 export type QuotaChanged = DomainEvent<
   'QuotaChanged',
-  { quotaId: string; orgId: string; changes: Partial<Pick<QuotaDefinition, 'limit' | 'period' | 'enforcement' | 'thresholds'>> }
+  {
+    quotaId: string;
+    orgId: string;
+    changes: Partial<Pick<QuotaDefinition, 'limit' | 'period' | 'enforcement' | 'thresholds'>>;
+  }
 >;
 export type QuotaRemoved = DomainEvent<'QuotaRemoved', { quotaId: string; orgId: string }>;
 export type QuotaBookEvent = QuotaDefined | QuotaChanged | QuotaRemoved;
@@ -44,11 +48,28 @@ export interface Requester {
 /** Ledger events: one ledger stream per quota and period. Amounts are in the metric's unit as decimal strings. */
 export type QuotaReserved = DomainEvent<
   'QuotaReserved',
-  { quotaId: string; orgId: string; period: string; reservationId: string; amount: string; expiresAt: string; requester: Requester }
+  {
+    quotaId: string;
+    orgId: string;
+    period: string;
+    reservationId: string;
+    amount: string;
+    expiresAt: string;
+    requester: Requester;
+  }
 >;
 export type ReservationSettled = DomainEvent<
   'ReservationSettled',
-  { quotaId: string; orgId: string; period: string; reservationId: string; estimate: string; actual: string; usageId: string; usagePosition: string }
+  {
+    quotaId: string;
+    orgId: string;
+    period: string;
+    reservationId: string;
+    estimate: string;
+    actual: string;
+    usageId: string;
+    usagePosition: string;
+  }
 >;
 export type ReservationReleased = DomainEvent<
   'ReservationReleased',
@@ -60,15 +81,40 @@ export type ReservationExpired = DomainEvent<
 >;
 export type UsageCounted = DomainEvent<
   'UsageCounted',
-  { quotaId: string; orgId: string; period: string; usageId: string; usagePosition: string; amount: string; unconverted: { amount: string; currency: string } | null }
+  {
+    quotaId: string;
+    orgId: string;
+    period: string;
+    usageId: string;
+    usagePosition: string;
+    amount: string;
+    unconverted: { amount: string; currency: string } | null;
+  }
 >;
 export type QuotaWarningReached = DomainEvent<
   'QuotaWarningReached',
-  { quotaId: string; orgId: string; period: string; threshold: number; used: string; limit: string; metric: Metric; currency: string | null }
+  {
+    quotaId: string;
+    orgId: string;
+    period: string;
+    threshold: number;
+    used: string;
+    limit: string;
+    metric: Metric;
+    currency: string | null;
+  }
 >;
 export type QuotaBreached = DomainEvent<
   'QuotaBreached',
-  { quotaId: string; orgId: string; period: string; used: string; limit: string; metric: Metric; currency: string | null }
+  {
+    quotaId: string;
+    orgId: string;
+    period: string;
+    used: string;
+    limit: string;
+    metric: Metric;
+    currency: string | null;
+  }
 >;
 export type QuotaCheckRefused = DomainEvent<
   'QuotaCheckRefused',

@@ -22,7 +22,14 @@ interface QuotaTerms {
 }
 
 export type LedgerCommand =
-  | (QuotaTerms & { type: 'Reserve'; reservationId: string; amount: bigint; now: string; expiresAt: string; requester: Requester })
+  | (QuotaTerms & {
+      type: 'Reserve';
+      reservationId: string;
+      amount: bigint;
+      now: string;
+      expiresAt: string;
+      requester: Requester;
+    })
   | (QuotaTerms & {
       type: 'Count';
       usageId: string;
@@ -33,7 +40,13 @@ export type LedgerCommand =
     })
   | (QuotaTerms & { type: 'Release'; reservationId: string; reason: string })
   | (QuotaTerms & { type: 'Expire'; reservationId: string; now: string })
-  | (QuotaTerms & { type: 'RecordRefusal'; reservationId: string; requested: bigint; now: string; requester: Requester });
+  | (QuotaTerms & {
+      type: 'RecordRefusal';
+      reservationId: string;
+      requested: bigint;
+      now: string;
+      requester: Requester;
+    });
 
 /** The live reservations' total at an instant (expired ones hold nothing, even before their expiry is recorded). */
 export function reservedAt(state: LedgerState, now: string): bigint {
@@ -74,16 +87,29 @@ const base = (c: QuotaTerms) => ({ quotaId: c.quota.quotaId, orgId: c.quota.orgI
 function announcements(c: QuotaTerms, state: LedgerState, used: bigint): LedgerEvent[] {
   const limit = toNanos(c.quota.limit);
   const out: LedgerEvent[] = [];
-  const common = { ...base(c), used: formatNanos(used), limit: c.quota.limit, metric: c.quota.metric, currency: c.quota.currency };
+  const common = {
+    ...base(c),
+    used: formatNanos(used),
+    limit: c.quota.limit,
+    metric: c.quota.metric,
+    currency: c.quota.currency,
+  };
   for (const t of c.quota.thresholds) {
-    if (!state.warned.has(t) && used * 100n >= limit * BigInt(t)) out.push({ type: 'QuotaWarningReached', data: { ...common, threshold: t } });
+    if (!state.warned.has(t) && used * 100n >= limit * BigInt(t))
+      out.push({ type: 'QuotaWarningReached', data: { ...common, threshold: t } });
   }
   if (!state.breached && used > limit) out.push({ type: 'QuotaBreached', data: common });
   return out;
 }
 
 export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
-  initialState: { used: 0n, reservations: new Map(), warned: new Set(), breached: false, lastUsagePosition: -1n },
+  initialState: {
+    used: 0n,
+    reservations: new Map(),
+    warned: new Set(),
+    breached: false,
+    lastUsagePosition: -1n,
+  },
   decide(c, state) {
     switch (c.type) {
       case 'Reserve': {
@@ -94,7 +120,13 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
         return [
           {
             type: 'QuotaReserved',
-            data: { ...base(c), reservationId: c.reservationId, amount: formatNanos(c.amount), expiresAt: c.expiresAt, requester: c.requester },
+            data: {
+              ...base(c),
+              reservationId: c.reservationId,
+              amount: formatNanos(c.amount),
+              expiresAt: c.expiresAt,
+              requester: c.requester,
+            },
           },
         ];
       }
@@ -116,19 +148,40 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
             }
           : {
               type: 'UsageCounted',
-              data: { ...base(c), usageId: c.usageId, usagePosition: c.usagePosition.toString(), amount: formatNanos(c.amount), unconverted: c.unconverted },
+              data: {
+                ...base(c),
+                usageId: c.usageId,
+                usagePosition: c.usagePosition.toString(),
+                amount: formatNanos(c.amount),
+                unconverted: c.unconverted,
+              },
             };
         return [counted, ...announcements(c, state, used)];
       }
       case 'Release': {
         const held = state.reservations.get(c.reservationId);
         if (!held) return [];
-        return [{ type: 'ReservationReleased', data: { ...base(c), reservationId: c.reservationId, amount: formatNanos(held.amount), reason: c.reason } }];
+        return [
+          {
+            type: 'ReservationReleased',
+            data: {
+              ...base(c),
+              reservationId: c.reservationId,
+              amount: formatNanos(held.amount),
+              reason: c.reason,
+            },
+          },
+        ];
       }
       case 'Expire': {
         const held = state.reservations.get(c.reservationId);
         if (!held || held.expiresAt > c.now) return [];
-        return [{ type: 'ReservationExpired', data: { ...base(c), reservationId: c.reservationId, amount: formatNanos(held.amount) } }];
+        return [
+          {
+            type: 'ReservationExpired',
+            data: { ...base(c), reservationId: c.reservationId, amount: formatNanos(held.amount) },
+          },
+        ];
       }
       case 'RecordRefusal':
         return [
@@ -155,7 +208,10 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
     switch (e.type) {
       case 'QuotaReserved': {
         const reservations = new Map(state.reservations);
-        reservations.set(e.data.reservationId, { amount: toNanos(e.data.amount), expiresAt: e.data.expiresAt });
+        reservations.set(e.data.reservationId, {
+          amount: toNanos(e.data.amount),
+          expiresAt: e.data.expiresAt,
+        });
         return { ...state, reservations };
       }
       case 'ReservationSettled':
@@ -164,11 +220,20 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
         const reservations = new Map(state.reservations);
         reservations.delete(e.data.reservationId);
         return e.type === 'ReservationSettled'
-          ? { ...state, reservations, used: state.used + toNanos(e.data.actual), lastUsagePosition: BigInt(e.data.usagePosition) }
+          ? {
+              ...state,
+              reservations,
+              used: state.used + toNanos(e.data.actual),
+              lastUsagePosition: BigInt(e.data.usagePosition),
+            }
           : { ...state, reservations };
       }
       case 'UsageCounted':
-        return { ...state, used: state.used + toNanos(e.data.amount), lastUsagePosition: BigInt(e.data.usagePosition) };
+        return {
+          ...state,
+          used: state.used + toNanos(e.data.amount),
+          lastUsagePosition: BigInt(e.data.usagePosition),
+        };
       case 'QuotaWarningReached':
         return { ...state, warned: new Set([...state.warned, e.data.threshold]) };
       case 'QuotaBreached':
@@ -178,4 +243,3 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
     }
   },
 };
-

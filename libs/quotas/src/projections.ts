@@ -38,7 +38,12 @@ export class QuotaUsageReactor implements Projection {
       const covering = [...book.quotas.values()].filter((q) => !q.removed && applies(q, u));
       if (!covering.length) continue;
       const rates = (await this.executor.current(UsageStreams.rates(u.orgId), ratesDecider)).state;
-      const ctx = { actor: e.metadata.actor, correlationId: e.metadata.correlationId, causationId: e.metadata.eventId, now: e.metadata.occurredAt };
+      const ctx = {
+        actor: e.metadata.actor,
+        correlationId: e.metadata.correlationId,
+        causationId: e.metadata.eventId,
+        now: e.metadata.occurredAt,
+      };
       for (const q of covering) {
         const period = q.period === 'none' ? 'all' : periodKeys(u.occurredAt, u.timeZone)[q.period];
         const weight = this.quotas.weigh(
@@ -84,8 +89,14 @@ export class QuotaDecisionsProjection implements Projection {
     ],
   };
   readonly collections: CollectionSpec[] = [
-    { name: RESERVATIONS, indexes: [{ fields: { state: 1, expiresAt: 1 } }, { fields: { reservationId: 1 } }] },
-    { name: REFUSALS, indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, 'requester.userId': 1, at: 1 } }] },
+    {
+      name: RESERVATIONS,
+      indexes: [{ fields: { state: 1, expiresAt: 1 } }, { fields: { reservationId: 1 } }],
+    },
+    {
+      name: REFUSALS,
+      indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, 'requester.userId': 1, at: 1 } }],
+    },
     { name: ALERTS, indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, quotaId: 1, at: 1 } }] },
   ];
 
@@ -94,13 +105,22 @@ export class QuotaDecisionsProjection implements Projection {
       const d = e.data;
       const at = e.metadata.occurredAt;
       if (e.type === 'QuotaWarningReached' || e.type === 'QuotaBreached') {
-        await store.insertMany(ALERTS, [{ _id: e.metadata.eventId, type: e.type, ...e.data, at, position: padPosition(e.position) }]);
+        await store.insertMany(ALERTS, [
+          { _id: e.metadata.eventId, type: e.type, ...e.data, at, position: padPosition(e.position) },
+        ]);
         continue;
       }
       if (e.type === 'QuotaCheckRefused') {
         const r = e.data;
         await store.insertMany(REFUSALS, [
-          { _id: e.metadata.eventId, ...r, at, actor: e.metadata.actor, correlationId: e.metadata.correlationId, position: padPosition(e.position) },
+          {
+            _id: e.metadata.eventId,
+            ...r,
+            at,
+            actor: e.metadata.actor,
+            correlationId: e.metadata.correlationId,
+            position: padPosition(e.position),
+          },
         ]);
         continue;
       }
@@ -127,8 +147,18 @@ export class QuotaDecisionsProjection implements Projection {
           { upsert: true, guard: positionGuard(e.position) },
         );
       } else {
-        const state = e.type === 'ReservationSettled' ? 'settled' : e.type === 'ReservationReleased' ? 'released' : 'expired';
-        await store.update(RESERVATIONS, id, { $set: { state, closedAt: at, _pos: padPosition(e.position) } }, { guard: positionGuard(e.position) });
+        const state =
+          e.type === 'ReservationSettled'
+            ? 'settled'
+            : e.type === 'ReservationReleased'
+              ? 'released'
+              : 'expired';
+        await store.update(
+          RESERVATIONS,
+          id,
+          { $set: { state, closedAt: at, _pos: padPosition(e.position) } },
+          { guard: positionGuard(e.position) },
+        );
       }
     }
   }
@@ -154,8 +184,17 @@ export class QuotaAlertsRelay implements Projection {
       this.topic,
       events.map((e) => ({
         key: (e.data as { quotaId: string }).quotaId,
-        value: { eventId: e.metadata.eventId, type: e.type, occurredAt: e.metadata.occurredAt, position: e.position.toString(), ...(e.data as object) },
-        headers: { 'x-purser-event-type': e.type, 'x-purser-correlation-id': e.metadata.correlationId || randomUUID() },
+        value: {
+          eventId: e.metadata.eventId,
+          type: e.type,
+          occurredAt: e.metadata.occurredAt,
+          position: e.position.toString(),
+          ...(e.data as object),
+        },
+        headers: {
+          'x-purser-event-type': e.type,
+          'x-purser-correlation-id': e.metadata.correlationId || randomUUID(),
+        },
       })),
     );
   }

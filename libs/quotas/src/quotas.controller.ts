@@ -1,11 +1,35 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Inject, Param, Patch, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext, Filter, NotFoundError, READ_STORE, ReadStore } from '@purser/core';
 import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatch } from '@purser/platform';
-import { ChangeQuotaDto, DefineQuotaDto, PositionOnlyQuery, QuotaCheckDto, QuotaListQuery, RefusalsQuery } from './dto';
+import {
+  ChangeQuotaDto,
+  DefineQuotaDto,
+  PositionOnlyQuery,
+  QuotaCheckDto,
+  QuotaListQuery,
+  RefusalsQuery,
+} from './dto';
 import { ALERTS, QuotasService, RESERVATIONS, REFUSALS } from './quotas.service';
 
-const IF_MATCH = { name: 'If-Match', required: false, description: 'The revision you read; a stale one is refused with 409' };
+const IF_MATCH = {
+  name: 'If-Match',
+  required: false,
+  description: 'The revision you read; a stale one is refused with 409',
+};
 const version = (h?: string) => {
   const v = parseIfMatch(h);
   return v === undefined ? undefined : Number(v);
@@ -21,7 +45,10 @@ export class QuotasController {
   ) {}
 
   @Post('quotas')
-  @ApiOperation({ summary: 'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item' })
+  @ApiOperation({
+    summary:
+      'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item',
+  })
   define(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: DefineQuotaDto) {
     parseId(orgId, 'orgId');
     return this.quotas.define(orgId, body, ctx);
@@ -47,7 +74,13 @@ export class QuotasController {
   @Patch('quotas/:quotaId')
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Change limit, period, enforcement or thresholds' })
-  change(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('quotaId') quotaId: string, @Body() body: ChangeQuotaDto, @Headers('if-match') ifMatch?: string) {
+  change(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('quotaId') quotaId: string,
+    @Body() body: ChangeQuotaDto,
+    @Headers('if-match') ifMatch?: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(quotaId, 'quotaId');
     return this.quotas.change(orgId, quotaId, { ...body }, version(ifMatch), ctx);
@@ -56,15 +89,26 @@ export class QuotasController {
   @Delete('quotas/:quotaId')
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Remove a quota (its history is kept)' })
-  remove(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('quotaId') quotaId: string, @Headers('if-match') ifMatch?: string) {
+  remove(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('quotaId') quotaId: string,
+    @Headers('if-match') ifMatch?: string,
+  ) {
     parseId(orgId, 'orgId');
     parseId(quotaId, 'quotaId');
     return this.quotas.remove(orgId, quotaId, version(ifMatch), ctx);
   }
 
   @Get('users/:userId/quotas')
-  @ApiOperation({ summary: "Every quota that applies to a user (theirs, their teams' and ancestors', the org's)" })
-  async forUser(@Param('orgId') orgId: string, @Param('userId') userId: string, @Query() q: PositionOnlyQuery) {
+  @ApiOperation({
+    summary: "Every quota that applies to a user (theirs, their teams' and ancestors', the org's)",
+  })
+  async forUser(
+    @Param('orgId') orgId: string,
+    @Param('userId') userId: string,
+    @Query() q: PositionOnlyQuery,
+  ) {
     parseId(orgId, 'orgId');
     parseId(userId, 'userId');
     await this.ryw.waitFor(q.minPosition, ['quota-usage']);
@@ -74,23 +118,37 @@ export class QuotasController {
   @Post('quota-checks')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Check and reserve before spending: 200 allowed with a reservation, 429 refused naming the quota',
-    description: 'Send the reservationId with the usage to settle it; unsettled reservations expire (PURSER_RESERVATION_TTL_MS).',
+    summary:
+      'Check and reserve before spending: 200 allowed with a reservation, 429 refused naming the quota',
+    description:
+      'Send the reservationId with the usage to settle it; unsettled reservations expire (PURSER_RESERVATION_TTL_MS).',
   })
-  async check(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: QuotaCheckDto, @Res({ passthrough: true }) reply: { status(code: number): unknown }) {
+  async check(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Body() body: QuotaCheckDto,
+    @Res({ passthrough: true }) reply: { status(code: number): unknown },
+  ) {
     parseId(orgId, 'orgId');
     const res = await this.quotas.check(orgId, body, ctx);
     if (res.allowed) return res;
     reply.status(429);
     return {
-      ...errorBody(429, res.refusedBy!.message, [{ field: 'estimate', problem: 'over quota', quotaId: res.refusedBy!.quotaId }]),
+      ...errorBody(429, res.refusedBy!.message, [
+        { field: 'estimate', problem: 'over quota', quotaId: res.refusedBy!.quotaId },
+      ]),
       ...res,
     };
   }
 
   @Delete('quota-checks/:reservationId')
   @ApiOperation({ summary: 'Release a reservation the caller will not use' })
-  async release(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Param('reservationId') reservationId: string, @Query() q: PositionOnlyQuery) {
+  async release(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId') orgId: string,
+    @Param('reservationId') reservationId: string,
+    @Query() q: PositionOnlyQuery,
+  ) {
     parseId(orgId, 'orgId');
     parseId(reservationId, 'reservationId');
     await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
@@ -99,15 +157,29 @@ export class QuotasController {
 
   @Get('quota-checks/:reservationId')
   @ApiOperation({ summary: 'A reservation on each quota it holds: live, settled, released or expired' })
-  async reservation(@Param('orgId') orgId: string, @Param('reservationId') reservationId: string, @Query() q: PositionOnlyQuery) {
+  async reservation(
+    @Param('orgId') orgId: string,
+    @Param('reservationId') reservationId: string,
+    @Query() q: PositionOnlyQuery,
+  ) {
     parseId(orgId, 'orgId');
     parseId(reservationId, 'reservationId');
     await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
     const page = await this.store.find(RESERVATIONS, { orgId, reservationId }, { limit: 100 });
-    if (!page.items.length) throw new NotFoundError(`reservation ${reservationId} not found in org ${orgId}`, [{ field: 'reservationId', problem: 'unknown' }]);
+    if (!page.items.length)
+      throw new NotFoundError(`reservation ${reservationId} not found in org ${orgId}`, [
+        { field: 'reservationId', problem: 'unknown' },
+      ]);
     return {
       reservationId,
-      quotas: page.items.map((r) => ({ quotaId: r.quotaId, period: r.period, amount: r.amount, state: r.state, expiresAt: r.expiresAt, closedAt: r.closedAt ?? null })),
+      quotas: page.items.map((r) => ({
+        quotaId: r.quotaId,
+        period: r.period,
+        amount: r.amount,
+        state: r.state,
+        expiresAt: r.expiresAt,
+        closedAt: r.closedAt ?? null,
+      })),
     };
   }
 
@@ -118,23 +190,52 @@ export class QuotasController {
     await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
     await this.quotas.org(orgId);
     const filter: Filter = { orgId };
-    if (q.from || q.to) filter.at = { ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}), ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}) };
-    const page = await this.store.find(ALERTS, filter, { sort: { at: 1 }, limit: q.limit ?? 100, cursor: q.cursor });
-    return { items: page.items.map(({ _id, position, ...r }) => ({ eventId: _id, ...r, position: String(Number(position)) })), nextCursor: page.nextCursor };
+    if (q.from || q.to)
+      filter.at = {
+        ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}),
+        ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}),
+      };
+    const page = await this.store.find(ALERTS, filter, {
+      sort: { at: 1 },
+      limit: q.limit ?? 100,
+      cursor: q.cursor,
+    });
+    return {
+      items: page.items.map(({ _id, position, ...r }) => ({
+        eventId: _id,
+        ...r,
+        position: String(Number(position)),
+      })),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Get('quota-refusals')
-  @ApiOperation({ summary: 'Audit: every refused check with the quota that refused it and the figures at that moment' })
+  @ApiOperation({
+    summary: 'Audit: every refused check with the quota that refused it and the figures at that moment',
+  })
   async refusals(@Param('orgId') orgId: string, @Query() q: RefusalsQuery) {
     parseId(orgId, 'orgId');
     await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
     await this.quotas.org(orgId);
     const filter: Filter = { orgId };
-    if (q.from || q.to) filter.at = { ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}), ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}) };
+    if (q.from || q.to)
+      filter.at = {
+        ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}),
+        ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}),
+      };
     if (q.userId) filter['requester.userId'] = q.userId;
-    const page = await this.store.find(REFUSALS, filter, { sort: { at: 1 }, limit: q.limit ?? 100, cursor: q.cursor });
+    const page = await this.store.find(REFUSALS, filter, {
+      sort: { at: 1 },
+      limit: q.limit ?? 100,
+      cursor: q.cursor,
+    });
     return {
-      items: page.items.map(({ _id, position, ...r }) => ({ eventId: _id, ...r, position: String(Number(position)) })),
+      items: page.items.map(({ _id, position, ...r }) => ({
+        eventId: _id,
+        ...r,
+        position: String(Number(position)),
+      })),
       nextCursor: page.nextCursor,
     };
   }

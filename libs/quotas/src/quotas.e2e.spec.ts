@@ -2,5 +2,10 @@ import { startTestServer } from '../../../test/support/app';
 import { quotasApiSpec } from './testing/quotas.api';
 
 describe('quotas API on the embedded engines', () => {
-  quotasApiSpec((dataDir) => startTestServer({ dataDir, env: { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined } }));
+  quotasApiSpec((dataDir) =>
+    startTestServer({
+      dataDir,
+      env: { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined },
+    }),
+  );
 });

@@ -22,7 +22,11 @@ export class QuotasCoreModule {
     @Inject(CONFIG) config: PurserConfig,
   ) {
     events.registerAll(QUOTA_EVENT_TYPES);
-    projections.register(new QuotaUsageReactor(executor, quotas), new QuotaDecisionsProjection(), new QuotaAlertsRelay(bus, config.alertsTopic));
+    projections.register(
+      new QuotaUsageReactor(executor, quotas),
+      new QuotaDecisionsProjection(),
+      new QuotaAlertsRelay(bus, config.alertsTopic),
+    );
   }
 }
 

@@ -7,6 +7,13 @@ describeEngine('MONGODB_URL', 'quotas API on MongoDB (+ Kafka when KAFKA_BROKERS
   const u = new URL(url);
   u.pathname = `/purser_quota_${uniqueSuffix()}`;
   quotasApiSpec((dataDir) =>
-    startTestServer({ dataDir, env: { MONGODB_URL: u.toString(), KAFKA_BROKERS: process.env.KAFKA_BROKERS, EVENTSTORE_URL: process.env.EVENTSTORE_URL } }),
+    startTestServer({
+      dataDir,
+      env: {
+        MONGODB_URL: u.toString(),
+        KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+        EVENTSTORE_URL: process.env.EVENTSTORE_URL,
+      },
+    }),
   );
 });

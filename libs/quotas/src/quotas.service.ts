@@ -19,9 +19,25 @@ import {
   toNanos,
 } from '@purser/core';
 import { CONFIG, PurserConfig } from '@purser/platform';
-import { OrgState, Streams, ancestors, assertLive, orgDecider, teamTreeDecider, userDecider } from '@purser/directory';
+import {
+  OrgState,
+  Streams,
+  ancestors,
+  assertLive,
+  orgDecider,
+  teamTreeDecider,
+  userDecider,
+} from '@purser/directory';
 import { UsageStreams, rateAt, ratesDecider } from '@purser/usage';
-import { EntityType, Enforcement, Metric, QuotaDefinition, QuotaPeriod, QuotaStreams, Requester } from './events';
+import {
+  EntityType,
+  Enforcement,
+  Metric,
+  QuotaDefinition,
+  QuotaPeriod,
+  QuotaStreams,
+  Requester,
+} from './events';
 import { QuotaEntry, applies, liveQuota, quotaBookDecider } from './book.decider';
 import { LedgerState, QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
 
@@ -99,12 +115,17 @@ export class QuotasService {
   async define(orgId: string, input: DefineQuotaInput, ctx: CommandContext) {
     const org = await this.org(orgId);
     await this.assertEntity(orgId, input.entityType, input.entityId);
-    if (input.itemId && !input.itemType) throw new ValidationError('itemId needs itemType', [{ field: 'itemType', problem: 'missing' }]);
+    if (input.itemId && !input.itemType)
+      throw new ValidationError('itemId needs itemType', [{ field: 'itemType', problem: 'missing' }]);
     if (input.metric === 'cost' && input.currency && input.currency !== org.baseCurrency) {
-      throw new RuleViolationError(`cost quotas are kept in the org's base currency ${org.baseCurrency}`, [{ field: 'currency', problem: 'not the base currency' }]);
+      throw new RuleViolationError(`cost quotas are kept in the org's base currency ${org.baseCurrency}`, [
+        { field: 'currency', problem: 'not the base currency' },
+      ]);
     }
     if (input.metric !== 'cost' && input.currency) {
-      throw new ValidationError(`${input.metric} quotas have no currency`, [{ field: 'currency', problem: 'not allowed' }]);
+      throw new ValidationError(`${input.metric} quotas have no currency`, [
+        { field: 'currency', problem: 'not allowed' },
+      ]);
     }
     const definition: QuotaDefinition = {
       quotaId: randomUUID(),
@@ -120,8 +141,19 @@ export class QuotasService {
       enforcement: input.enforcement ?? 'hard',
       thresholds: normalizeThresholds(input.thresholds ?? [50, 80, 90]),
     };
-    const r = await this.executor.execute(QuotaStreams.book(orgId), quotaBookDecider, { type: 'DefineQuota', definition }, ctx, { orgId });
-    return { id: definition.quotaId, position: r.position.toString(), revision: '0', events: r.events.map((e) => e.type) };
+    const r = await this.executor.execute(
+      QuotaStreams.book(orgId),
+      quotaBookDecider,
+      { type: 'DefineQuota', definition },
+      ctx,
+      { orgId },
+    );
+    return {
+      id: definition.quotaId,
+      position: r.position.toString(),
+      revision: '0',
+      events: r.events.map((e) => e.type),
+    };
   }
 
   async change(
@@ -136,34 +168,65 @@ export class QuotasService {
     const normalized = { ...changes };
     if (changes.limit !== undefined) normalized.limit = normalizeLimit(q.metric, changes.limit);
     if (changes.thresholds !== undefined) normalized.thresholds = normalizeThresholds(changes.thresholds);
-    const r = await this.executor.execute(QuotaStreams.book(orgId), quotaBookDecider, { type: 'ChangeQuota', quotaId, changes: normalized, expectedVersion }, ctx, { orgId });
+    const r = await this.executor.execute(
+      QuotaStreams.book(orgId),
+      quotaBookDecider,
+      { type: 'ChangeQuota', quotaId, changes: normalized, expectedVersion },
+      ctx,
+      { orgId },
+    );
     const after = (await this.book(orgId)).quotas.get(quotaId)!;
-    return { id: quotaId, position: r.position.toString(), revision: String(after.version), events: r.events.map((e) => e.type) };
+    return {
+      id: quotaId,
+      position: r.position.toString(),
+      revision: String(after.version),
+      events: r.events.map((e) => e.type),
+    };
   }
 
   async remove(orgId: string, quotaId: string, expectedVersion: number | undefined, ctx: CommandContext) {
     await this.org(orgId);
-    const r = await this.executor.execute(QuotaStreams.book(orgId), quotaBookDecider, { type: 'RemoveQuota', quotaId, expectedVersion }, ctx, { orgId });
+    const r = await this.executor.execute(
+      QuotaStreams.book(orgId),
+      quotaBookDecider,
+      { type: 'RemoveQuota', quotaId, expectedVersion },
+      ctx,
+      { orgId },
+    );
     return { id: quotaId, position: r.position.toString(), events: r.events.map((e) => e.type) };
   }
 
   private async assertEntity(orgId: string, type: EntityType, id: string): Promise<void> {
     if (type === 'Org') {
-      if (id !== orgId) throw new RuleViolationError('an Org quota must name this org', [{ field: 'entityId', problem: 'another org' }]);
+      if (id !== orgId)
+        throw new RuleViolationError('an Org quota must name this org', [
+          { field: 'entityId', problem: 'another org' },
+        ]);
       return;
     }
     if (type === 'Team') {
       const tree = (await this.executor.current(Streams.teams(orgId), teamTreeDecider)).state;
       const t = tree.teams.get(id);
-      if (!t || t.deleted) throw new NotFoundError(`team ${id} not found in org ${orgId}`, [{ field: 'entityId', problem: 'unknown team' }]);
+      if (!t || t.deleted)
+        throw new NotFoundError(`team ${id} not found in org ${orgId}`, [
+          { field: 'entityId', problem: 'unknown team' },
+        ]);
       return;
     }
     const { state: u } = await this.executor.current(Streams.user(id), userDecider);
-    if (!u.exists || u.deleted || u.orgId !== orgId) throw new NotFoundError(`user ${id} not found in org ${orgId}`, [{ field: 'entityId', problem: 'unknown user' }]);
+    if (!u.exists || u.deleted || u.orgId !== orgId)
+      throw new NotFoundError(`user ${id} not found in org ${orgId}`, [
+        { field: 'entityId', problem: 'unknown user' },
+      ]);
   }
 
   /** A quota with its figures for the period in force now. */
-  async view(orgId: string, q: QuotaEntry, timeZone: string, now = new Date().toISOString()): Promise<QuotaView> {
+  async view(
+    orgId: string,
+    q: QuotaEntry,
+    timeZone: string,
+    now = new Date().toISOString(),
+  ): Promise<QuotaView> {
     const period = periodOf(q, now, timeZone);
     const { state } = await this.executor.current(QuotaStreams.ledger(q.quotaId, period.key), ledgerDecider);
     const reserved = reservedAt(state, now);
@@ -211,7 +274,10 @@ export class QuotasService {
   async forUser(orgId: string, userId: string) {
     const org = await this.org(orgId);
     const { state: user } = await this.executor.current(Streams.user(userId), userDecider);
-    if (!user.exists || user.deleted || user.orgId !== orgId) throw new NotFoundError(`user ${userId} not found in org ${orgId}`, [{ field: 'userId', problem: 'unknown' }]);
+    if (!user.exists || user.deleted || user.orgId !== orgId)
+      throw new NotFoundError(`user ${userId} not found in org ${orgId}`, [
+        { field: 'userId', problem: 'unknown' },
+      ]);
     const tree = (await this.executor.current(Streams.teams(orgId), teamTreeDecider)).state;
     const teams = new Set<string>();
     for (const t of user.teamIds) {
@@ -223,9 +289,20 @@ export class QuotasService {
     const items: Array<QuotaView & { via: string }> = [];
     for (const q of book.quotas.values()) {
       if (q.removed) continue;
-      const scope = q.entityType === 'Org' ? q.entityId === orgId : q.entityType === 'User' ? q.entityId === userId : teams.has(q.entityId);
+      const scope =
+        q.entityType === 'Org'
+          ? q.entityId === orgId
+          : q.entityType === 'User'
+            ? q.entityId === userId
+            : teams.has(q.entityId);
       if (!scope) continue;
-      items.push({ ...(await this.view(orgId, q, org.timeZone)), via: q.entityType === 'Team' ? `team ${tree.teams.get(q.entityId)?.name ?? q.entityId}` : q.entityType.toLowerCase() });
+      items.push({
+        ...(await this.view(orgId, q, org.timeZone)),
+        via:
+          q.entityType === 'Team'
+            ? `team ${tree.teams.get(q.entityId)?.name ?? q.entityId}`
+            : q.entityType.toLowerCase(),
+      });
     }
     return { userId, items };
   }
@@ -255,36 +332,60 @@ export class QuotasService {
   async check(orgId: string, input: CheckInput, ctx: CommandContext) {
     const org = await this.org(orgId);
     const { state: user } = await this.executor.current(Streams.user(input.userId), userDecider);
-    if (!user.exists || user.deleted || user.orgId !== orgId) throw new NotFoundError(`user ${input.userId} not found in org ${orgId}`, [{ field: 'userId', problem: 'unknown' }]);
+    if (!user.exists || user.deleted || user.orgId !== orgId)
+      throw new NotFoundError(`user ${input.userId} not found in org ${orgId}`, [
+        { field: 'userId', problem: 'unknown' },
+      ]);
     const teamId = input.teamId ?? user.primaryTeamId;
     let teamPath: string[] = [];
     if (teamId) {
-      if (!user.teamIds.includes(teamId)) throw new RuleViolationError(`user ${input.userId} is not a member of team ${teamId}`, [{ field: 'teamId', problem: 'not a member' }]);
+      if (!user.teamIds.includes(teamId))
+        throw new RuleViolationError(`user ${input.userId} is not a member of team ${teamId}`, [
+          { field: 'teamId', problem: 'not a member' },
+        ]);
       const tree = (await this.executor.current(Streams.teams(orgId), teamTreeDecider)).state;
       teamPath = [teamId, ...ancestors(tree, teamId).map((t) => t.teamId)];
     }
     if (input.estimate.amount !== undefined) {
       if (input.estimate.currency === undefined || !isCurrency(input.estimate.currency)) {
-        throw new ValidationError('estimate.currency must be an ISO 4217 code when estimate.amount is given', [{ field: 'estimate.currency', problem: 'missing or invalid' }]);
+        throw new ValidationError(
+          'estimate.currency must be an ISO 4217 code when estimate.amount is given',
+          [{ field: 'estimate.currency', problem: 'missing or invalid' }],
+        );
       }
       const n = parseDecimal(input.estimate.amount);
-      if (n === null || n < 0n) throw new ValidationError('estimate.amount must be a non-negative decimal string', [{ field: 'estimate.amount', problem: 'invalid' }]);
+      if (n === null || n < 0n)
+        throw new ValidationError('estimate.amount must be a non-negative decimal string', [
+          { field: 'estimate.amount', problem: 'invalid' },
+        ]);
     }
     const book = await this.book(orgId);
     const scope = { orgId, userId: input.userId, teamPath, itemType: input.itemType, itemId: input.itemId };
-    const quotas = [...book.quotas.values()].filter((q) => !q.removed && applies(q, scope)).sort((a, b) => (a.quotaId < b.quotaId ? -1 : 1));
+    const quotas = [...book.quotas.values()]
+      .filter((q) => !q.removed && applies(q, scope))
+      .sort((a, b) => (a.quotaId < b.quotaId ? -1 : 1));
     const rates = (await this.executor.current(UsageStreams.rates(orgId), ratesDecider)).state;
     const now = ctx.now;
     const reservationId = randomUUID();
     const expiresAt = new Date(Date.parse(now) + this.config.reservationTtlMs).toISOString();
-    const requester: Requester = { userId: input.userId, teamId: teamId ?? null, itemType: input.itemType, itemId: input.itemId };
+    const requester: Requester = {
+      userId: input.userId,
+      teamId: teamId ?? null,
+      itemType: input.itemType,
+      itemId: input.itemId,
+    };
 
     const weights = new Map<string, bigint>();
     for (const q of quotas) {
       const w = this.weigh(q, input.estimate, org.baseCurrency, rates, now);
       if (w === null) {
-        const need = q.metric === 'tokens' ? 'estimate.tokens' : `an exchange rate from ${input.estimate.currency} to ${org.baseCurrency}, or estimate.amount in ${org.baseCurrency}`;
-        throw new RuleViolationError(`quota ${q.quotaId} limits ${q.metric}: the check needs ${need}`, [{ field: 'estimate', problem: 'cannot weigh', quotaId: q.quotaId }]);
+        const need =
+          q.metric === 'tokens'
+            ? 'estimate.tokens'
+            : `an exchange rate from ${input.estimate.currency} to ${org.baseCurrency}, or estimate.amount in ${org.baseCurrency}`;
+        throw new RuleViolationError(`quota ${q.quotaId} limits ${q.metric}: the check needs ${need}`, [
+          { field: 'estimate', problem: 'cannot weigh', quotaId: q.quotaId },
+        ]);
       }
       weights.set(q.quotaId, w);
     }
@@ -298,7 +399,16 @@ export class QuotasService {
         const r = await this.executor.execute(
           QuotaStreams.ledger(q.quotaId, period),
           ledgerDecider,
-          { type: 'Reserve', quota: q, period, reservationId, amount: weights.get(q.quotaId)!, now, expiresAt, requester },
+          {
+            type: 'Reserve',
+            quota: q,
+            period,
+            reservationId,
+            amount: weights.get(q.quotaId)!,
+            now,
+            expiresAt,
+            requester,
+          },
           ctx,
           { orgId, maxRetries: LEDGER_RETRIES },
         );
@@ -313,12 +423,26 @@ export class QuotasService {
         const r = await this.executor.execute(
           QuotaStreams.ledger(q.quotaId, period),
           ledgerDecider,
-          { type: 'RecordRefusal', quota: q, period, reservationId, requested: weights.get(q.quotaId)!, now, requester },
+          {
+            type: 'RecordRefusal',
+            quota: q,
+            period,
+            reservationId,
+            requested: weights.get(q.quotaId)!,
+            now,
+            requester,
+          },
           ctx,
           { orgId, maxRetries: LEDGER_RETRIES },
         );
         if (r.position > position) position = r.position;
-        const released = await this.releaseAll(reserved, reservationId, `refused by quota ${q.quotaId}`, ctx, orgId);
+        const released = await this.releaseAll(
+          reserved,
+          reservationId,
+          `refused by quota ${q.quotaId}`,
+          ctx,
+          orgId,
+        );
         if (released > position) position = released;
         break;
       }
@@ -329,20 +453,37 @@ export class QuotasService {
       reservationId: refusal ? null : reservationId,
       expiresAt: refusal ? null : expiresAt,
       refusedBy: refusal
-        ? { quotaId: refusal.quota.quotaId, entityType: refusal.quota.entityType, entityId: refusal.quota.entityId, message: refusal.message }
+        ? {
+            quotaId: refusal.quota.quotaId,
+            entityType: refusal.quota.entityType,
+            entityId: refusal.quota.entityId,
+            message: refusal.message,
+          }
         : null,
       quotas: views,
       position: position.toString(),
     };
   }
 
-  private async releaseAll(list: Array<{ q: QuotaEntry; period: string }>, reservationId: string, reason: string, ctx: CommandContext, orgId: string): Promise<bigint> {
+  private async releaseAll(
+    list: Array<{ q: QuotaEntry; period: string }>,
+    reservationId: string,
+    reason: string,
+    ctx: CommandContext,
+    orgId: string,
+  ): Promise<bigint> {
     let position = -1n;
     for (const { q, period } of list) {
-      const r = await this.executor.execute(QuotaStreams.ledger(q.quotaId, period), ledgerDecider, { type: 'Release', quota: q, period, reservationId, reason }, ctx, {
-        orgId,
-        maxRetries: LEDGER_RETRIES,
-      });
+      const r = await this.executor.execute(
+        QuotaStreams.ledger(q.quotaId, period),
+        ledgerDecider,
+        { type: 'Release', quota: q, period, reservationId, reason },
+        ctx,
+        {
+          orgId,
+          maxRetries: LEDGER_RETRIES,
+        },
+      );
       if (r.position > position) position = r.position;
     }
     return position;
@@ -351,22 +492,49 @@ export class QuotasService {
   /** Releases a reservation early (the agent will not spend). Idempotent. */
   async release(orgId: string, reservationId: string, ctx: CommandContext) {
     await this.org(orgId);
-    const held = await this.store.find<{ _id: string; quotaId: string; period: string; orgId: string; state: string }>(RESERVATIONS, { reservationId, orgId }, { limit: 100 });
-    if (!held.items.length) throw new NotFoundError(`reservation ${reservationId} not found in org ${orgId}`, [{ field: 'reservationId', problem: 'unknown' }]);
+    const held = await this.store.find<{
+      _id: string;
+      quotaId: string;
+      period: string;
+      orgId: string;
+      state: string;
+    }>(RESERVATIONS, { reservationId, orgId }, { limit: 100 });
+    if (!held.items.length)
+      throw new NotFoundError(`reservation ${reservationId} not found in org ${orgId}`, [
+        { field: 'reservationId', problem: 'unknown' },
+      ]);
     const book = await this.book(orgId);
-    const list = held.items.filter((h) => book.quotas.has(h.quotaId)).map((h) => ({ q: book.quotas.get(h.quotaId)!, period: h.period }));
+    const list = held.items
+      .filter((h) => book.quotas.has(h.quotaId))
+      .map((h) => ({ q: book.quotas.get(h.quotaId)!, period: h.period }));
     const position = await this.releaseAll(list, reservationId, 'released by caller', ctx, orgId);
-    return { reservationId, released: list.length, position: (position < 0n ? await this.events.headPosition() : position).toString() };
+    return {
+      reservationId,
+      released: list.length,
+      position: (position < 0n ? await this.events.headPosition() : position).toString(),
+    };
   }
 
   /** Expires one reservation on one ledger (the sweeper calls it). */
-  async expire(orgId: string, quotaId: string, period: string, reservationId: string, ctx: CommandContext): Promise<void> {
+  async expire(
+    orgId: string,
+    quotaId: string,
+    period: string,
+    reservationId: string,
+    ctx: CommandContext,
+  ): Promise<void> {
     const q = (await this.book(orgId)).quotas.get(quotaId);
     if (!q) return;
-    await this.executor.execute(QuotaStreams.ledger(quotaId, period), ledgerDecider, { type: 'Expire', quota: q, period, reservationId, now: ctx.now }, ctx, {
-      orgId,
-      maxRetries: LEDGER_RETRIES,
-    });
+    await this.executor.execute(
+      QuotaStreams.ledger(quotaId, period),
+      ledgerDecider,
+      { type: 'Expire', quota: q, period, reservationId, now: ctx.now },
+      ctx,
+      {
+        orgId,
+        maxRetries: LEDGER_RETRIES,
+      },
+    );
   }
 
   async ledgerState(quotaId: string, period: string): Promise<LedgerState> {
@@ -376,17 +544,24 @@ export class QuotasService {
 
 function normalizeLimit(metric: Metric, limit: string): string {
   const n = parseDecimal(limit);
-  if (n === null || n < 0n) throw new ValidationError('limit must be a non-negative decimal string', [{ field: 'limit', problem: 'invalid' }]);
+  if (n === null || n < 0n)
+    throw new ValidationError('limit must be a non-negative decimal string', [
+      { field: 'limit', problem: 'invalid' },
+    ]);
   if (metric !== 'cost' && n % 1_000_000_000n !== 0n) {
-    throw new ValidationError(`a ${metric} limit must be a whole number`, [{ field: 'limit', problem: 'not an integer' }]);
+    throw new ValidationError(`a ${metric} limit must be a whole number`, [
+      { field: 'limit', problem: 'not an integer' },
+    ]);
   }
   return formatNanos(n);
 }
 
 function normalizeThresholds(t: number[]): number[] {
   for (const x of t) {
-    if (!Number.isInteger(x) || x < 1 || x > 100) throw new ValidationError('thresholds are whole percents from 1 to 100', [{ field: 'thresholds', problem: 'out of range' }]);
+    if (!Number.isInteger(x) || x < 1 || x > 100)
+      throw new ValidationError('thresholds are whole percents from 1 to 100', [
+        { field: 'thresholds', problem: 'out of range' },
+      ]);
   }
   return [...new Set(t)].sort((a, b) => a - b);
 }
-

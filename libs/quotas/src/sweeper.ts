@@ -37,11 +37,13 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnApplication
     this.running = true;
     let n = 0;
     try {
-      const due = await this.store.find<{ _id: string; orgId: string; quotaId: string; period: string; reservationId: string }>(
-        RESERVATIONS,
-        { state: 'live', expiresAt: { $lte: now } },
-        { sort: { expiresAt: 1 }, limit: 500 },
-      );
+      const due = await this.store.find<{
+        _id: string;
+        orgId: string;
+        quotaId: string;
+        period: string;
+        reservationId: string;
+      }>(RESERVATIONS, { state: 'live', expiresAt: { $lte: now } }, { sort: { expiresAt: 1 }, limit: 500 });
       for (const r of due.items) {
         await this.quotas.expire(r.orgId, r.quotaId, r.period, r.reservationId, {
           actor: SYSTEM_ACTOR,

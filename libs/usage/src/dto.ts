@@ -1,6 +1,18 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidationArguments, registerDecorator } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidationArguments,
+  registerDecorator,
+} from 'class-validator';
 import { isCurrency } from '@purser/core';
 import { ITEM_TYPES } from './events';
 import { DIMENSIONS, GroupKey } from './queries';
@@ -17,7 +29,8 @@ function IsCurrencyCode() {
       propertyName,
       validator: {
         validate: (v: unknown) => isCurrency(v),
-        defaultMessage: (a?: ValidationArguments) => `${a?.property} must be an ISO 4217 currency code such as USD`,
+        defaultMessage: (a?: ValidationArguments) =>
+          `${a?.property} must be an ISO 4217 currency code such as USD`,
       },
     });
 }
@@ -27,19 +40,30 @@ export class SetExchangeRateDto {
   @IsCurrencyCode()
   currency: string;
 
-  @ApiProperty({ example: '0.92', description: 'Units of the base currency for one unit of `currency`; positive, at most 12 decimals' })
+  @ApiProperty({
+    example: '0.92',
+    description: 'Units of the base currency for one unit of `currency`; positive, at most 12 decimals',
+  })
   @IsString()
-  @Matches(/^\d{1,12}(\.\d{1,12})?$/, { message: 'rate must be a positive decimal string with at most 12 decimals' })
+  @Matches(/^\d{1,12}(\.\d{1,12})?$/, {
+    message: 'rate must be a positive decimal string with at most 12 decimals',
+  })
   @Matches(/[1-9]/, { message: 'rate must be greater than zero' })
   rate: string;
 
-  @ApiProperty({ example: '2026-01-01T00:00:00Z', description: 'Usage that occurred at or after this instant uses this rate' })
+  @ApiProperty({
+    example: '2026-01-01T00:00:00Z',
+    description: 'Usage that occurred at or after this instant uses this rate',
+  })
   @IsISO8601({ strict: true }, { message: 'effectiveFrom must be an ISO-8601 instant' })
   effectiveFrom: string;
 }
 
 class RangeQuery {
-  @ApiProperty({ example: '2026-11-01', description: 'Start: a local date in the org time zone, or an ISO instant' })
+  @ApiProperty({
+    example: '2026-11-01',
+    description: 'Start: a local date in the org time zone, or an ISO instant',
+  })
   @Matches(DATE_OR_INSTANT, { message: 'from must be YYYY-MM-DD or an ISO-8601 instant' })
   from: string;
 
@@ -47,7 +71,9 @@ class RangeQuery {
   @Matches(DATE_OR_INSTANT, { message: 'to must be YYYY-MM-DD or an ISO-8601 instant' })
   to: string;
 
-  @ApiPropertyOptional({ description: 'Wait until the read models include this position (from a command response)' })
+  @ApiPropertyOptional({
+    description: 'Wait until the read models include this position (from a command response)',
+  })
   @IsOptional()
   @Matches(/^\d{1,20}$/, { message: 'minPosition must be a non-negative integer' })
   minPosition?: string;
@@ -81,7 +107,14 @@ export class ExpenditureQueryDto extends FilteredRangeQuery {
     example: 'day,team',
   })
   @IsOptional()
-  @Transform(({ value }) => (typeof value === 'string' ? value.split(',').map((s: string) => s.trim()).filter(Boolean) : value))
+  @Transform(({ value }) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((s: string) => s.trim())
+          .filter(Boolean)
+      : value,
+  )
   @IsIn(GROUP_KEYS, { each: true, message: `groupBy entries must be among ${GROUP_KEYS.join(', ')}` })
   groupBy?: GroupKey[];
 }

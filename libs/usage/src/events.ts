@@ -42,7 +42,10 @@ export type ExchangeRateSet = DomainEvent<
 >;
 
 export type UsageEvent = UsageRecorded | ExchangeRateSet;
-export const USAGE_EVENT_TYPES = ['UsageRecorded', 'ExchangeRateSet'] as const satisfies readonly UsageEvent['type'][];
+export const USAGE_EVENT_TYPES = [
+  'UsageRecorded',
+  'ExchangeRateSet',
+] as const satisfies readonly UsageEvent['type'][];
 
 export const UsageStreams = {
   /** One stream per usage record: its id is the idempotency key, raced with expected revision "no stream". */

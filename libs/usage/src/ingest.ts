@@ -9,7 +9,16 @@ import {
   WrongExpectedVersionError,
   canonicalDecimal,
 } from '@purser/core';
-import { OrgState, Streams, TeamTreeState, UserState, ancestors, orgDecider, teamTreeDecider, userDecider } from '@purser/directory';
+import {
+  OrgState,
+  Streams,
+  TeamTreeState,
+  UserState,
+  ancestors,
+  orgDecider,
+  teamTreeDecider,
+  userDecider,
+} from '@purser/directory';
 import { UsageRecorded, UsageStreams, usageEventId } from './events';
 import { checkUsage } from './usage-input';
 
@@ -58,17 +67,31 @@ export class UsageIngest {
     for (let i = 0; i < batch.length; i++) {
       const checked = checkUsage(batch[i], now);
       if (!checked.ok) {
-        results[i] = { eventId: checked.eventId ?? null, status: 'rejected', code: 'invalid', reason: checked.reason };
+        results[i] = {
+          eventId: checked.eventId ?? null,
+          status: 'rejected',
+          code: 'invalid',
+          reason: checked.reason,
+        };
         continue;
       }
       const u = checked.value;
-      const reject = (reason: string) => (results[i] = { eventId: u.eventId, status: 'rejected', code: 'refused', reason });
-      const org = await memo(orgs, u.orgId, async () => (await this.executor.current(Streams.org(u.orgId), orgDecider)).state);
+      const reject = (reason: string) =>
+        (results[i] = { eventId: u.eventId, status: 'rejected', code: 'refused', reason });
+      const org = await memo(
+        orgs,
+        u.orgId,
+        async () => (await this.executor.current(Streams.org(u.orgId), orgDecider)).state,
+      );
       if (!org.exists || org.deleted) {
         reject(`unknown org ${u.orgId}`);
         continue;
       }
-      const user = await memo(users, u.userId, async () => (await this.executor.current(Streams.user(u.userId), userDecider)).state);
+      const user = await memo(
+        users,
+        u.userId,
+        async () => (await this.executor.current(Streams.user(u.userId), userDecider)).state,
+      );
       if (!user.exists || user.deleted || user.orgId !== u.orgId) {
         reject(`unknown user ${u.userId} in org ${u.orgId}`);
         continue;
@@ -80,7 +103,11 @@ export class UsageIngest {
           reject(`user ${u.userId} is not a member of team ${teamId}`);
           continue;
         }
-        const tree = await memo(trees, u.orgId, async () => (await this.executor.current(Streams.teams(u.orgId), teamTreeDecider)).state);
+        const tree = await memo(
+          trees,
+          u.orgId,
+          async () => (await this.executor.current(Streams.teams(u.orgId), teamTreeDecider)).state,
+        );
         const team = tree.teams.get(teamId);
         if (!team || team.deleted) {
           reject(`unknown team ${teamId} in org ${u.orgId}`);
@@ -112,7 +139,9 @@ export class UsageIngest {
       };
       writes.push({
         streamId: UsageStreams.usage(u.orgId, u.eventId),
-        events: [{ ...event, metadata: this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.eventId)) }],
+        events: [
+          { ...event, metadata: this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.eventId)) },
+        ],
         expected: 'no_stream',
       });
       slots.push(i);
@@ -124,20 +153,30 @@ export class UsageIngest {
       const i = slots[k];
       const eventId = (batch[i] as { eventId: string }).eventId;
       if (o.ok) {
-        results[i] = { eventId, status: o.result.duplicate ? 'duplicate' : 'recorded', position: o.result.position.toString() };
+        results[i] = {
+          eventId,
+          status: o.result.duplicate ? 'duplicate' : 'recorded',
+          position: o.result.position.toString(),
+        };
         if (max === null || o.result.position > max) max = o.result.position;
       } else if (o.error instanceof WrongExpectedVersionError) {
         results[i] = { eventId, status: 'duplicate', position: '0' };
       } else if (o.error instanceof ConflictError) {
-        results[i] = { eventId, status: 'rejected', code: 'refused', reason: `eventId ${eventId} is already used by another record` };
+        results[i] = {
+          eventId,
+          status: 'rejected',
+          code: 'refused',
+          reason: `eventId ${eventId} is already used by another record`,
+        };
       } else {
         throw o.error;
       }
     });
     let recorded = 0;
     let duplicates = 0;
-    for (const r of results) if (r.status === 'recorded') recorded++;
-    else if (r.status === 'duplicate') duplicates++;
+    for (const r of results)
+      if (r.status === 'recorded') recorded++;
+      else if (r.status === 'duplicate') duplicates++;
     return {
       results,
       recorded,

@@ -179,7 +179,8 @@ export class ExpenditureProjection implements Projection {
       const d = e.data;
       const nanos = toNanos(d.amount);
       const rate = this.rateFor(d);
-      const base = d.currency === d.baseCurrency ? nanos : rate ? convertNanos(nanos, parseRate(rate.rate)!) : null;
+      const base =
+        d.currency === d.baseCurrency ? nanos : rate ? convertNanos(nanos, parseRate(rate.rate)!) : null;
       records.push(this.record(e, base, rate));
       const keys = periodKeys(d.occurredAt, d.timeZone);
       const pos = padPosition(e.position);
@@ -253,7 +254,11 @@ export class ExpenditureProjection implements Projection {
     return found;
   }
 
-  private record(e: RecordedEvent<UsageRecorded>, base: bigint | null, rate: { rate: string; effectiveFrom: string } | null): RecordDoc {
+  private record(
+    e: RecordedEvent<UsageRecorded>,
+    base: bigint | null,
+    rate: { rate: string; effectiveFrom: string } | null,
+  ): RecordDoc {
     const d = e.data;
     return {
       _id: recordId(d.orgId, d.usageId),

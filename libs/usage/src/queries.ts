@@ -14,7 +14,17 @@ import {
   toNanos,
   zonedTimeToEpoch,
 } from '@purser/core';
-import { BUCKETS, BucketDoc, Entry, RATES, RECORDS, RateDoc, RecordDoc, decodeKey, encodeKey } from './projection';
+import {
+  BUCKETS,
+  BucketDoc,
+  Entry,
+  RATES,
+  RECORDS,
+  RateDoc,
+  RecordDoc,
+  decodeKey,
+  encodeKey,
+} from './projection';
 
 export const DIMENSIONS = ['user', 'team', 'itemType', 'item'] as const;
 export type Dimension = (typeof DIMENSIONS)[number];
@@ -76,10 +86,17 @@ class Sum {
   }
   view(baseCurrency: string): FigureView {
     const list = (m: Map<string, bigint>) =>
-      [...m.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([currency, v]) => ({ amount: formatNanos(v), currency }));
+      [...m.entries()]
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([currency, v]) => ({ amount: formatNanos(v), currency }));
     return {
       amounts: list(this.a),
-      base: { amount: formatNanos(this.b), currency: baseCurrency, complete: this.u.size === 0, unconverted: list(this.u) },
+      base: {
+        amount: formatNanos(this.b),
+        currency: baseCurrency,
+        complete: this.u.size === 0,
+        unconverted: list(this.u),
+      },
       count: this.n,
     };
   }
@@ -99,8 +116,12 @@ export class ExpenditureQueries {
   constructor(@Inject(READ_STORE) private readonly store: ReadStore) {}
 
   private async org(orgId: string): Promise<OrgInfo> {
-    const d = await this.store.get<{ _id: string; deleted: boolean; timeZone: string; baseCurrency: string }>('dir_orgs', orgId);
-    if (!d || d.deleted) throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
+    const d = await this.store.get<{ _id: string; deleted: boolean; timeZone: string; baseCurrency: string }>(
+      'dir_orgs',
+      orgId,
+    );
+    if (!d || d.deleted)
+      throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
     return { timeZone: d.timeZone, baseCurrency: d.baseCurrency };
   }
 
@@ -108,17 +129,23 @@ export class ExpenditureQueries {
   private instant(value: string, field: string, tz: string): number {
     const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
     const ms = date ? zonedTimeToEpoch(+date[1], +date[2], +date[3], 0, tz) : Date.parse(value);
-    if (Number.isNaN(ms)) throw new ValidationError(`${field} must be a date (YYYY-MM-DD) or an ISO-8601 instant`, [{ field, problem: 'not a date' }]);
+    if (Number.isNaN(ms))
+      throw new ValidationError(`${field} must be a date (YYYY-MM-DD) or an ISO-8601 instant`, [
+        { field, problem: 'not a date' },
+      ]);
     return ms;
   }
 
   private range(q: { from: string; to: string }, grain: Grain, tz: string) {
     const from = this.instant(q.from, 'from', tz);
     const to = this.instant(q.to, 'to', tz);
-    if (to <= from) throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
+    if (to <= from)
+      throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
     const maxDays = grain === 'hour' ? 93 : 3 * 366;
     if (to - from > maxDays * 86_400_000) {
-      throw new ValidationError(`a ${grain} report covers at most ${maxDays} days`, [{ field: 'to', problem: 'range too long' }]);
+      throw new ValidationError(`a ${grain} report covers at most ${maxDays} days`, [
+        { field: 'to', problem: 'range too long' },
+      ]);
     }
     const first = periodBounds(grain, from, tz);
     const last = periodBounds(grain, to - 1, tz);
@@ -129,14 +156,33 @@ export class ExpenditureQueries {
     const org = await this.org(orgId);
     const grains = q.groupBy.filter((g): g is Grain => (GRAINS as readonly string[]).includes(g));
     const dims = q.groupBy.filter((g): g is Dimension => (DIMENSIONS as readonly string[]).includes(g));
-    if (grains.length > 1) throw new ValidationError('groupBy may name at most one time grain', [{ field: 'groupBy', problem: 'two grains' }]);
-    if (q.groupBy.length > 2) throw new ValidationError('groupBy takes at most two keys', [{ field: 'groupBy', problem: 'too many' }]);
+    if (grains.length > 1)
+      throw new ValidationError('groupBy may name at most one time grain', [
+        { field: 'groupBy', problem: 'two grains' },
+      ]);
+    if (q.groupBy.length > 2)
+      throw new ValidationError('groupBy takes at most two keys', [
+        { field: 'groupBy', problem: 'too many' },
+      ]);
     const grain: Grain = grains[0] ?? 'day';
     const range = this.range(q, grain, org.timeZone);
-    const filters = (Object.keys(FILTER_DIM) as Array<keyof typeof FILTER_DIM>).filter((f) => q[f] !== undefined);
+    const filters = (Object.keys(FILTER_DIM) as Array<keyof typeof FILTER_DIM>).filter(
+      (f) => q[f] !== undefined,
+    );
     const involved = new Set<Dimension>([...dims, ...filters.map((f) => FILTER_DIM[f])]);
     const fast = involved.size <= 1 && filters.length <= 1 && !(filters.includes('itemId') && !q.itemType);
-    const rows = fast ? await this.fromBuckets(orgId, q, grains[0] ?? null, dims[0] ?? null, filters[0] ?? null, grain, range, org) : await this.fromRecords(orgId, q, grains[0] ?? null, dims, range, org);
+    const rows = fast
+      ? await this.fromBuckets(
+          orgId,
+          q,
+          grains[0] ?? null,
+          dims[0] ?? null,
+          filters[0] ?? null,
+          grain,
+          range,
+          org,
+        )
+      : await this.fromRecords(orgId, q, grains[0] ?? null, dims, range, org);
     return {
       orgId,
       from: range.start,
@@ -149,7 +195,12 @@ export class ExpenditureQueries {
     };
   }
 
-  private async buckets(orgId: string, grain: Grain, firstKey: string, lastKey: string): Promise<BucketDoc[]> {
+  private async buckets(
+    orgId: string,
+    grain: Grain,
+    firstKey: string,
+    lastKey: string,
+  ): Promise<BucketDoc[]> {
     const out: BucketDoc[] = [];
     let cursor: string | null | undefined;
     do {
@@ -182,13 +233,24 @@ export class ExpenditureQueries {
       if (!g) groups.set(key, (g = { keys, sum: new Sum() }));
       g.sum.add(e);
     };
-    const filterKey = filter === null ? null : filter === 'itemId' ? encodeKey(`${q.itemType}:${q.itemId}`) : (q[filter] as string);
+    const filterKey =
+      filter === null
+        ? null
+        : filter === 'itemId'
+          ? encodeKey(`${q.itemType}:${q.itemId}`)
+          : (q[filter] as string);
     const filterMap = filter === null ? null : MAP[FILTER_DIM[filter]];
     const total = new Sum();
     for (const d of docs) {
       const covered = filterMap ? d[filterMap]?.[filterKey!] : d.total;
       if (covered) total.add(covered);
-      const timeKeys: Record<string, string> = timeGrain ? { period: d.period, periodStart: periodBounds(timeGrain, startOf(d.period, timeGrain, org.timeZone), org.timeZone).start } : {};
+      const timeKeys: Record<string, string> = timeGrain
+        ? {
+            period: d.period,
+            periodStart: periodBounds(timeGrain, startOf(d.period, timeGrain, org.timeZone), org.timeZone)
+              .start,
+          }
+        : {};
       const tkey = timeGrain ? d.period : '';
       if (dim) {
         for (const [k, e] of Object.entries(d[MAP[dim]] ?? {})) {
@@ -215,15 +277,25 @@ export class ExpenditureQueries {
     let scanned = 0;
     for await (const r of this.scan(orgId, q, range.start, range.end)) {
       if (++scanned > MAX_SCAN) {
-        throw new RuleViolationError(`this combination scans more than ${MAX_SCAN} records; narrow the period or the filters`, [
-          { field: 'groupBy', problem: 'too many records to scan' },
-        ]);
+        throw new RuleViolationError(
+          `this combination scans more than ${MAX_SCAN} records; narrow the period or the filters`,
+          [{ field: 'groupBy', problem: 'too many records to scan' }],
+        );
       }
       total.addRecord(r);
-      const timeKeys: Record<string, string> = timeGrain ? { period: periodKeys(r.occurredAt, r.timeZone)[timeGrain] } : {};
+      const timeKeys: Record<string, string> = timeGrain
+        ? { period: periodKeys(r.occurredAt, r.timeZone)[timeGrain] }
+        : {};
       let combos: Array<Record<string, string>> = [timeKeys];
       for (const dim of dims) {
-        const values = dim === 'user' ? [r.userId] : dim === 'team' ? r.teamPath : dim === 'itemType' ? [r.itemType] : [`${r.itemType}:${r.itemId}`];
+        const values =
+          dim === 'user'
+            ? [r.userId]
+            : dim === 'team'
+              ? r.teamPath
+              : dim === 'itemType'
+                ? [r.itemType]
+                : [`${r.itemType}:${r.itemId}`];
         combos = combos.flatMap((c) => values.map((v) => ({ ...c, [dim]: v })));
       }
       for (const keys of combos) {
@@ -233,8 +305,16 @@ export class ExpenditureQueries {
         g.sum.addRecord(r);
       }
     }
-    const sums = [...groups.values()].sort((x, y) => (JSON.stringify(x.keys) < JSON.stringify(y.keys) ? -1 : 1));
-    if (timeGrain) for (const s of sums) s.keys.periodStart = periodBounds(timeGrain, startOf(s.keys.period, timeGrain, org.timeZone), org.timeZone).start;
+    const sums = [...groups.values()].sort((x, y) =>
+      JSON.stringify(x.keys) < JSON.stringify(y.keys) ? -1 : 1,
+    );
+    if (timeGrain)
+      for (const s of sums)
+        s.keys.periodStart = periodBounds(
+          timeGrain,
+          startOf(s.keys.period, timeGrain, org.timeZone),
+          org.timeZone,
+        ).start;
     return { sums, total };
   }
 
@@ -247,7 +327,12 @@ export class ExpenditureQueries {
     return f;
   }
 
-  async *scan(orgId: string, q: Partial<ExpenditureQuery>, start: string, end: string): AsyncGenerator<RecordDoc> {
+  async *scan(
+    orgId: string,
+    q: Partial<ExpenditureQuery>,
+    start: string,
+    end: string,
+  ): AsyncGenerator<RecordDoc> {
     let cursor: string | null | undefined;
     do {
       const page = await this.store.find<RecordDoc>(RECORDS, this.recordFilter(orgId, q, start, end), {
@@ -263,7 +348,16 @@ export class ExpenditureQueries {
   async top(orgId: string, by: Dimension, q: { from: string; to: string; limit: number }) {
     const org = await this.org(orgId);
     const range = this.range(q, 'day', org.timeZone);
-    const { sums } = await this.fromBuckets(orgId, { ...q, groupBy: [by] }, null, by, null, 'day', range, org);
+    const { sums } = await this.fromBuckets(
+      orgId,
+      { ...q, groupBy: [by] },
+      null,
+      by,
+      null,
+      'day',
+      range,
+      org,
+    );
     sums.sort((x, y) => {
       const d = y.sum.baseNanos() - x.sum.baseNanos();
       return d > 0n ? 1 : d < 0n ? -1 : (x.keys[by] ?? '') < (y.keys[by] ?? '') ? -1 : 1;
@@ -274,15 +368,21 @@ export class ExpenditureQueries {
       from: range.start,
       to: range.end,
       rankedBy: `amount in ${org.baseCurrency} (the org's base currency)`,
-      items: sums.slice(0, q.limit).map((s, i) => ({ rank: i + 1, ...s.keys, ...s.sum.view(org.baseCurrency) })),
+      items: sums
+        .slice(0, q.limit)
+        .map((s, i) => ({ rank: i + 1, ...s.keys, ...s.sum.view(org.baseCurrency) })),
     };
   }
 
-  async records(orgId: string, q: Partial<ExpenditureQuery> & { from: string; to: string; limit: number; cursor?: string }) {
+  async records(
+    orgId: string,
+    q: Partial<ExpenditureQuery> & { from: string; to: string; limit: number; cursor?: string },
+  ) {
     const org = await this.org(orgId);
     const from = this.instant(q.from, 'from', org.timeZone);
     const to = this.instant(q.to, 'to', org.timeZone);
-    if (to <= from) throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
+    if (to <= from)
+      throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
     const page = await this.store.find<RecordDoc>(
       RECORDS,
       this.recordFilter(orgId, q, new Date(from).toISOString(), new Date(to).toISOString()),
@@ -295,7 +395,8 @@ export class ExpenditureQueries {
     const org = await this.org(orgId);
     const a = this.instant(from, 'from', org.timeZone);
     const b = this.instant(to, 'to', org.timeZone);
-    if (b <= a) throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
+    if (b <= a)
+      throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
     return { start: new Date(a).toISOString(), end: new Date(b).toISOString() };
   }
 
@@ -304,7 +405,13 @@ export class ExpenditureQueries {
     const doc = await this.store.get<RateDoc>(RATES, orgId);
     const items = Object.entries(doc?.rates ?? {}).flatMap(([key, list]) => {
       const [baseCurrency, currency] = key.split('>');
-      return list.map((r) => ({ currency, baseCurrency, rate: r.rate, effectiveFrom: r.effectiveFrom, setAt: r.setAt }));
+      return list.map((r) => ({
+        currency,
+        baseCurrency,
+        rate: r.rate,
+        effectiveFrom: r.effectiveFrom,
+        setAt: r.setAt,
+      }));
     });
     return { items };
   }
@@ -321,7 +428,13 @@ export function recordView(r: RecordDoc) {
     itemId: r.itemId,
     amount: r.amount,
     currency: r.currency,
-    base: { amount: r.baseAmount, currency: r.baseCurrency, rate: r.rate, rateEffectiveFrom: r.rateEffectiveFrom, rateMissing: r.baseAmount === null },
+    base: {
+      amount: r.baseAmount,
+      currency: r.baseCurrency,
+      rate: r.rate,
+      rateEffectiveFrom: r.rateEffectiveFrom,
+      rateMissing: r.baseAmount === null,
+    },
     inputTokens: r.inputTokens,
     outputTokens: r.outputTokens,
     model: r.model,

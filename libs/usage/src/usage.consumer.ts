@@ -51,7 +51,11 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
         if (r.status === 'rejected') rejected.push({ message: valid[i], reason: r.reason });
       });
     }
-    if (rejected.length) this.logger.warn({ parked: rejected.length, topic: this.config.usageTopic }, 'usage messages parked on the dead-letter topic');
+    if (rejected.length)
+      this.logger.warn(
+        { parked: rejected.length, topic: this.config.usageTopic },
+        'usage messages parked on the dead-letter topic',
+      );
     return { rejected };
   }
 

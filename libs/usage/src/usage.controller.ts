@@ -42,22 +42,33 @@ export class UsageController {
       'A batch answers 200 with recorded / duplicate / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 400 or 422.',
   })
   @ApiBody({ schema: { example: EXAMPLE } })
-  async record(@Ctx() ctx: CommandContext, @Body() body: unknown, @Res({ passthrough: true }) reply: { status(code: number): unknown }) {
+  async record(
+    @Ctx() ctx: CommandContext,
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: { status(code: number): unknown },
+  ) {
     let events: unknown;
     let single = false;
     if (Array.isArray(body)) events = body;
     else if (body && typeof body === 'object' && 'events' in body) {
-      if (Object.keys(body).length !== 1) throw new ValidationError('a batch body holds only "events"', [{ field: 'events', problem: 'extra fields' }]);
+      if (Object.keys(body).length !== 1)
+        throw new ValidationError('a batch body holds only "events"', [
+          { field: 'events', problem: 'extra fields' },
+        ]);
       events = (body as { events: unknown }).events;
     } else {
       events = [body];
       single = true;
     }
     if (!Array.isArray(events) || events.length === 0) {
-      throw new ValidationError('events must be a non-empty array', [{ field: 'events', problem: 'empty or not an array' }]);
+      throw new ValidationError('events must be a non-empty array', [
+        { field: 'events', problem: 'empty or not an array' },
+      ]);
     }
     if (events.length > MAX_BATCH) {
-      throw new ValidationError(`a batch holds at most ${MAX_BATCH} events (got ${events.length})`, [{ field: 'events', problem: 'too many' }]);
+      throw new ValidationError(`a batch holds at most ${MAX_BATCH} events (got ${events.length})`, [
+        { field: 'events', problem: 'too many' },
+      ]);
     }
     const res: IngestResult = await this.commands.execute(new RecordUsage(ctx, events));
     if (!single) return res;
@@ -74,7 +85,15 @@ export class UsageController {
   @ApiOperation({ summary: "Set an exchange rate to the org's base currency, effective from an instant" })
   setRate(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: SetExchangeRateDto) {
     parseId(orgId, 'orgId');
-    return this.commands.execute(new SetExchangeRateCommand(ctx, orgId, body.currency, body.rate, new Date(body.effectiveFrom).toISOString()));
+    return this.commands.execute(
+      new SetExchangeRateCommand(
+        ctx,
+        orgId,
+        body.currency,
+        body.rate,
+        new Date(body.effectiveFrom).toISOString(),
+      ),
+    );
   }
 
   @Get('v1/orgs/:orgId/exchange-rates')
@@ -94,7 +113,8 @@ export class UsageController {
   })
   async expenditure(@Param('orgId') orgId: string, @Query() q: ExpenditureQueryDto) {
     parseId(orgId, 'orgId');
-    if (q.itemId && !q.itemType) throw new ValidationError('itemId needs itemType', [{ field: 'itemType', problem: 'missing' }]);
+    if (q.itemId && !q.itemType)
+      throw new ValidationError('itemId needs itemType', [{ field: 'itemType', problem: 'missing' }]);
     await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
     return this.queries.expenditure(orgId, { ...q, groupBy: q.groupBy ?? [] });
   }
@@ -108,7 +128,9 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/usage-records')
-  @ApiOperation({ summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging' })
+  @ApiOperation({
+    summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging',
+  })
   async records(@Param('orgId') orgId: string, @Query() q: RecordsQueryDto) {
     parseId(orgId, 'orgId');
     await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);

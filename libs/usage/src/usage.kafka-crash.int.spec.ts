@@ -84,10 +84,17 @@ class Figure {
   /** The figure as the API shows it. */
   view() {
     const list = (m: Map<string, bigint>) =>
-      [...m.entries()].sort(([x], [y]) => (x < y ? -1 : 1)).map(([currency, v]) => ({ amount: decimal(v), currency }));
+      [...m.entries()]
+        .sort(([x], [y]) => (x < y ? -1 : 1))
+        .map(([currency, v]) => ({ amount: decimal(v), currency }));
     return {
       amounts: list(this.amounts),
-      base: { amount: decimal(this.base), currency: 'EUR', complete: this.unconverted.size === 0, unconverted: list(this.unconverted) },
+      base: {
+        amount: decimal(this.base),
+        currency: 'EUR',
+        complete: this.unconverted.size === 0,
+        unconverted: list(this.unconverted),
+      },
       count: this.count,
     };
   }
@@ -109,7 +116,11 @@ function random(seed: number) {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-  return { next, int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)), pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)] };
+  return {
+    next,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)],
+  };
 }
 
 /** A random amount with 0 to 9 decimals: "0", "12.5", "0.000000001", "87.123456789"... */
@@ -121,7 +132,12 @@ function randomAmount(rnd: ReturnType<typeof random>): string {
   return digits ? `${whole}.${frac}` : String(whole);
 }
 
-const localDay = new Intl.DateTimeFormat('en-CA', { timeZone: TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' });
+const localDay = new Intl.DateTimeFormat('en-CA', {
+  timeZone: TIME_ZONE,
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -138,284 +154,375 @@ interface Worker {
   log: string[];
 }
 
-describeEngine('KAFKA_BROKERS', 'usage over HTTP and Kafka with the worker killed mid-stream (SQLite + Kafka)', (brokers) => {
-  const suffix = uniqueSuffix();
-  const topic = `purser.usage.crash.${suffix}`;
-  const seed = Date.now() % 2 ** 31;
-  let dataDir: string;
-  let server: TestServer;
-  let bus: KafkaBus;
-  let admin: Admin;
-  const workers: Worker[] = [];
-  let env: Record<string, string>;
+describeEngine(
+  'KAFKA_BROKERS',
+  'usage over HTTP and Kafka with the worker killed mid-stream (SQLite + Kafka)',
+  (brokers) => {
+    const suffix = uniqueSuffix();
+    const topic = `purser.usage.crash.${suffix}`;
+    const seed = Date.now() % 2 ** 31;
+    let dataDir: string;
+    let server: TestServer;
+    let bus: KafkaBus;
+    let admin: Admin;
+    const workers: Worker[] = [];
+    let env: Record<string, string>;
 
-  const startWorker = async (): Promise<Worker> => {
-    const port = await freePort();
-    const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, WORKER_PORT: String(port), HOST: '127.0.0.1' };
-    delete childEnv.MONGODB_URL;
-    delete childEnv.EVENTSTORE_URL;
-    const child = spawn(process.execPath, [WORKER_MAIN], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-    const log: string[] = [];
-    const keep = (chunk: Buffer) => {
-      log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
-      if (log.length > 200) log.splice(0, log.length - 200);
+    const startWorker = async (): Promise<Worker> => {
+      const port = await freePort();
+      const childEnv: NodeJS.ProcessEnv = {
+        ...process.env,
+        ...env,
+        WORKER_PORT: String(port),
+        HOST: '127.0.0.1',
+      };
+      delete childEnv.MONGODB_URL;
+      delete childEnv.EVENTSTORE_URL;
+      const child = spawn(process.execPath, [WORKER_MAIN], {
+        cwd: ROOT,
+        env: childEnv,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const log: string[] = [];
+      const keep = (chunk: Buffer) => {
+        log.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+        if (log.length > 200) log.splice(0, log.length - 200);
+      };
+      child.stdout!.on('data', keep);
+      child.stderr!.on('data', keep);
+      const exited = new Promise<number | string | null>((ok) =>
+        child.once('exit', (code, signal) => ok(signal ?? code)),
+      );
+      const worker: Worker = { child, url: `http://127.0.0.1:${port}`, exited, log };
+      workers.push(worker);
+      return worker;
     };
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
-    const exited = new Promise<number | string | null>((ok) => child.once('exit', (code, signal) => ok(signal ?? code)));
-    const worker: Worker = { child, url: `http://127.0.0.1:${port}`, exited, log };
-    workers.push(worker);
-    return worker;
-  };
 
-  const waitHealthy = async (w: Worker) =>
-    diagnose(
-      () =>
+    const waitHealthy = async (w: Worker) =>
+      diagnose(
+        () =>
+          eventually(
+            async () => {
+              if (w.child.exitCode !== null || w.child.signalCode !== null)
+                throw new Error(`worker exited (${w.child.exitCode ?? w.child.signalCode})`);
+              return fetch(`${w.url}/health`).then(
+                (r) => r.status,
+                () => 0,
+              );
+            },
+            (s) => s === 200,
+            { timeoutMs: 30_000, intervalMs: 100, what: 'the worker to serve /health' },
+          ),
+        w,
+      );
+
+    /** Rethrows with the worker's last log lines, which say why it did not get there. */
+    const diagnose = async <T>(fn: () => Promise<T>, w?: Worker): Promise<T> => {
+      try {
+        return await fn();
+      } catch (err) {
+        const lines = (w ?? workers[workers.length - 1])?.log.slice(-30).join('\n') ?? '';
+        throw new Error(`${(err as Error).message}\n--- worker log (last lines) ---\n${lines}`);
+      }
+    };
+
+    beforeAll(async () => {
+      // The worker runs from the build: build it now so it is the code under test.
+      await promisify(execFile)('npm', ['run', 'build', '--silent'], {
+        cwd: ROOT,
+        maxBuffer: 16 * 1024 * 1024,
+      }).catch((err: Error & { stdout?: string; stderr?: string }) => {
+        throw new Error(`npm run build failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
+      });
+      dataDir = mkdtempSync(join(tmpdir(), 'purser-crash-'));
+      env = {
+        PURSER_DATA_DIR: dataDir,
+        KAFKA_BROKERS: brokers,
+        PURSER_USAGE_TOPIC: topic,
+        PURSER_PROJECTIONS: 'worker',
+        LOG_LEVEL: 'warn',
+      };
+      server = await startTestServer({
+        dataDir,
+        env: {
+          ...env,
+          LOG_LEVEL: process.env.CRASH_LOG ?? 'silent',
+          MONGODB_URL: undefined,
+          EVENTSTORE_URL: undefined,
+        },
+      });
+      bus = new KafkaBus({
+        brokers,
+        clientId: `purser-crash-test-${suffix}`,
+        logger: { warn: () => undefined, error: () => undefined },
+      });
+      const kafka = new Kafka({
+        brokers: brokers.split(','),
+        clientId: `purser-crash-admin-${suffix}`,
+        logLevel: logLevel.NOTHING,
+      });
+      admin = kafka.admin();
+      await admin.connect();
+      await waitHealthy(await startWorker());
+    }, 240_000);
+
+    afterAll(async () => {
+      for (const w of workers)
+        if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
+      await Promise.all(workers.map((w) => w.exited));
+      await server?.stop().catch(() => undefined);
+      await bus?.close().catch(() => undefined);
+      await admin?.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+      await admin?.disconnect().catch(() => undefined);
+      if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    }, 60_000);
+
+    it('given 10,000 usage events each sent twice over HTTP and Kafka, when the worker is killed and replaced half-way, then every report counts each event exactly once, to the last decimal', async () => {
+      const api = server.api;
+      const rnd = random(seed);
+      const ok = <T extends { status: number }>(res: T, what: string): T => {
+        if (res.status >= 300)
+          throw new Error(
+            `${what} answered ${res.status}: ${JSON.stringify((res as { body?: unknown }).body)}`,
+          );
+        return res;
+      };
+
+      // Given an org with nested teams and 50 users (some in two teams, some in none).
+      const orgId: string = ok(
+        await api.post('/v1/orgs', { name: `Crash ${suffix}`, baseCurrency: 'EUR', timeZone: TIME_ZONE }),
+        'create org',
+      ).body.id;
+      const parents = new Map<string, string | null>();
+      const team = async (name: string, parent: string | null) => {
+        const id: string = ok(
+          await api.post(`/v1/orgs/${orgId}/teams`, { name, ...(parent ? { parentTeamId: parent } : {}) }),
+          `create team ${name}`,
+        ).body.id;
+        parents.set(id, parent);
+        return id;
+      };
+      const eng = await team('Engineering', null);
+      const platform = await team('Platform', eng);
+      const storage = await team('Storage', platform);
+      const ml = await team('ML', eng);
+      const sales = await team('Sales', null);
+      const emea = await team('EMEA', sales);
+      const research = await team('Research', null);
+      const teams = [eng, platform, storage, ml, sales, emea, research];
+      const pathOf = (teamId: string) => {
+        const path: string[] = [];
+        for (let t: string | null = teamId; t; t = parents.get(t) ?? null) path.push(t);
+        return path;
+      };
+      const users: Array<{ id: string; primary: string | null; extra: string | null }> = [];
+      for (let i = 0; i < USERS; i++) {
+        const primary = i % 10 === 9 ? null : teams[i % teams.length];
+        const extra = primary && i % 6 === 0 ? teams[(i + 3) % teams.length] : null;
+        const res = ok(
+          await api.post(`/v1/orgs/${orgId}/users`, {
+            username: `user-${i}-${suffix}`,
+            email: `user-${i}-${suffix}@crash.test`,
+            ...(primary ? { primaryTeamId: primary } : {}),
+            ...(extra ? { teamIds: [extra] } : {}),
+          }),
+          `create user ${i}`,
+        );
+        users.push({ id: res.body.id, primary, extra: extra === primary ? null : extra });
+      }
+      const start = Date.now() - 31 * 86_400_000;
+      ok(
+        await api.post(`/v1/orgs/${orgId}/exchange-rates`, {
+          currency: 'USD',
+          rate: USD_RATE,
+          effectiveFrom: new Date(start - 86_400_000).toISOString(),
+        }),
+        'set USD rate',
+      );
+
+      // 10,000 events: mostly EUR, some USD (converted), some GBP (no rate: reported as unconverted).
+      const events = Array.from({ length: EVENTS }, () => {
+        const user = rnd.pick(users);
+        const [itemType, itemId] = rnd.pick(ITEMS);
+        const teamId = user.extra && rnd.next() < 0.3 ? user.extra : undefined;
+        const r = rnd.next();
+        return {
+          eventId: randomUUID(),
+          orgId,
+          userId: user.id,
+          ...(teamId ? { teamId } : {}),
+          itemType,
+          itemId,
+          amount: randomAmount(rnd),
+          currency: r < 0.7 ? 'EUR' : r < 0.95 ? 'USD' : 'GBP',
+          inputTokens: rnd.int(0, 5000),
+          outputTokens: rnd.int(0, 2000),
+          model: rnd.pick(['m-large', 'm-small']),
+          occurredAt: new Date(start + Math.floor(rnd.next() * 30 * 86_400_000)).toISOString(),
+        };
+      });
+
+      // What every report must say, computed here from what is sent.
+      const expected = {
+        total: new Figure(),
+        user: new Map<string, Figure>(),
+        team: new Map<string, Figure>(),
+        itemType: new Map<string, Figure>(),
+        item: new Map<string, Figure>(),
+        day: new Map<string, Figure>(),
+      };
+      const bump = (
+        m: Map<string, Figure>,
+        k: string,
+        currency: string,
+        nanos: bigint,
+        base: bigint | null,
+      ) => {
+        let f = m.get(k);
+        if (!f) m.set(k, (f = new Figure()));
+        f.add(currency, nanos, base);
+      };
+      const primaryOf = new Map(users.map((u) => [u.id, u.primary]));
+      for (const e of events) {
+        const nanos = nanosOf(e.amount);
+        const base = e.currency === 'EUR' ? nanos : e.currency === 'USD' ? convert(nanos, USD_RATE) : null;
+        expected.total.add(e.currency, nanos, base);
+        bump(expected.user, e.userId, e.currency, nanos, base);
+        const teamId = e.teamId ?? primaryOf.get(e.userId) ?? null;
+        if (teamId) for (const t of pathOf(teamId)) bump(expected.team, t, e.currency, nanos, base);
+        bump(expected.itemType, e.itemType, e.currency, nanos, base);
+        bump(expected.item, `${e.itemType}:${e.itemId}`, e.currency, nanos, base);
+        bump(expected.day, localDay.format(new Date(e.occurredAt)), e.currency, nanos, base);
+      }
+
+      // When each event is sent twice, the 20,000 copies shuffled, every other copy over HTTP, the rest to Kafka ...
+      const copies = [...events, ...events];
+      for (let i = copies.length - 1; i > 0; i--) {
+        const j = Math.floor(rnd.next() * (i + 1));
+        [copies[i], copies[j]] = [copies[j], copies[i]];
+      }
+      const sendChunk = async (chunk: typeof copies) => {
+        const http = chunk.filter((_, i) => i % 2 === 0);
+        const kafka = chunk.filter((_, i) => i % 2 === 1);
+        const [res] = await Promise.all([
+          api.post('/v1/usage', { events: http }),
+          bus.publish(
+            topic,
+            kafka.map((e) => ({ key: e.userId, value: e })),
+          ),
+        ]);
+        ok(res, 'POST /v1/usage');
+        const refused = res.body.results.filter((r: { status: string }) => r.status === 'rejected');
+        expect(refused).toEqual([]);
+      };
+      const chunks: Array<typeof copies> = [];
+      for (let i = 0; i < copies.length; i += CHUNK) chunks.push(copies.slice(i, i + CHUNK));
+      const half = Math.floor(chunks.length / 2);
+      // Two chunks in flight at a time, like two agents sending at once.
+      const sendAll = async (list: Array<typeof copies>) => {
+        for (let i = 0; i < list.length; i += 2) await Promise.all(list.slice(i, i + 2).map(sendChunk));
+      };
+      await sendAll(chunks.slice(0, half));
+
+      // ... and the worker, busy with what came so far, is killed without warning and replaced.
+      const from = localDay.format(new Date(start - 2 * 86_400_000));
+      const to = localDay.format(new Date(Date.now() + 2 * 86_400_000));
+      const report = (qs: string) => api.get(`/v1/orgs/${orgId}/expenditure?from=${from}&to=${to}${qs}`);
+      await diagnose(() =>
+        eventually(
+          () => report('').then((r) => (r.status === 200 ? (r.body.total.count as number) : 0)),
+          (n) => n > 0,
+          { timeoutMs: 60_000, intervalMs: 50, what: 'the first worker to project some usage' },
+        ),
+      );
+      const first = workers[0];
+      first.child.kill('SIGKILL');
+      expect(await first.exited).toBe('SIGKILL');
+      const second = await startWorker();
+      await sendAll(chunks.slice(half));
+      await waitHealthy(second);
+
+      // Then, once the consumer group has committed the whole topic and the projections have caught up ...
+      await diagnose(() =>
         eventually(
           async () => {
-            if (w.child.exitCode !== null || w.child.signalCode !== null) throw new Error(`worker exited (${w.child.exitCode ?? w.child.signalCode})`);
-            return fetch(`${w.url}/health`).then(
-              (r) => r.status,
-              () => 0,
-            );
+            const [ends, committed] = await Promise.all([
+              admin.fetchTopicOffsets(topic),
+              admin.fetchOffsets({ groupId: 'purser-usage-ingest', topics: [topic] }),
+            ]);
+            const done = new Map(committed[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
+            return ends.map((p) => ({
+              partition: p.partition,
+              end: p.high,
+              committed: String(done.get(p.partition) ?? -1n),
+            }));
           },
-          (s) => s === 200,
-          { timeoutMs: 30_000, intervalMs: 100, what: 'the worker to serve /health' },
+          (parts) => parts.every((p) => p.committed === p.end),
+          {
+            timeoutMs: DRAIN_TIMEOUT_MS,
+            intervalMs: 250,
+            what: 'the usage consumer group to commit every message of the topic',
+          },
         ),
-      w,
-    );
-
-  /** Rethrows with the worker's last log lines, which say why it did not get there. */
-  const diagnose = async <T>(fn: () => Promise<T>, w?: Worker): Promise<T> => {
-    try {
-      return await fn();
-    } catch (err) {
-      const lines = (w ?? workers[workers.length - 1])?.log.slice(-30).join('\n') ?? '';
-      throw new Error(`${(err as Error).message}\n--- worker log (last lines) ---\n${lines}`);
-    }
-  };
-
-  beforeAll(async () => {
-    // The worker runs from the build: build it now so it is the code under test.
-    await promisify(execFile)('npm', ['run', 'build', '--silent'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 }).catch((err: Error & { stdout?: string; stderr?: string }) => {
-      throw new Error(`npm run build failed: ${err.message}\n${err.stdout ?? ''}${err.stderr ?? ''}`);
-    });
-    dataDir = mkdtempSync(join(tmpdir(), 'purser-crash-'));
-    env = {
-      PURSER_DATA_DIR: dataDir,
-      KAFKA_BROKERS: brokers,
-      PURSER_USAGE_TOPIC: topic,
-      PURSER_PROJECTIONS: 'worker',
-      LOG_LEVEL: 'warn',
-    };
-    server = await startTestServer({ dataDir, env: { ...env, LOG_LEVEL: process.env.CRASH_LOG ?? 'silent', MONGODB_URL: undefined, EVENTSTORE_URL: undefined } });
-    bus = new KafkaBus({ brokers, clientId: `purser-crash-test-${suffix}`, logger: { warn: () => undefined, error: () => undefined } });
-    const kafka = new Kafka({ brokers: brokers.split(','), clientId: `purser-crash-admin-${suffix}`, logLevel: logLevel.NOTHING });
-    admin = kafka.admin();
-    await admin.connect();
-    await waitHealthy(await startWorker());
-  }, 240_000);
-
-  afterAll(async () => {
-    for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL');
-    await Promise.all(workers.map((w) => w.exited));
-    await server?.stop().catch(() => undefined);
-    await bus?.close().catch(() => undefined);
-    await admin?.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
-    await admin?.disconnect().catch(() => undefined);
-    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-  }, 60_000);
-
-  it('given 10,000 usage events each sent twice over HTTP and Kafka, when the worker is killed and replaced half-way, then every report counts each event exactly once, to the last decimal', async () => {
-    const api = server.api;
-    const rnd = random(seed);
-    const ok = <T extends { status: number }>(res: T, what: string): T => {
-      if (res.status >= 300) throw new Error(`${what} answered ${res.status}: ${JSON.stringify((res as { body?: unknown }).body)}`);
-      return res;
-    };
-
-    // Given an org with nested teams and 50 users (some in two teams, some in none).
-    const orgId: string = ok(await api.post('/v1/orgs', { name: `Crash ${suffix}`, baseCurrency: 'EUR', timeZone: TIME_ZONE }), 'create org').body.id;
-    const parents = new Map<string, string | null>();
-    const team = async (name: string, parent: string | null) => {
-      const id: string = ok(await api.post(`/v1/orgs/${orgId}/teams`, { name, ...(parent ? { parentTeamId: parent } : {}) }), `create team ${name}`).body.id;
-      parents.set(id, parent);
-      return id;
-    };
-    const eng = await team('Engineering', null);
-    const platform = await team('Platform', eng);
-    const storage = await team('Storage', platform);
-    const ml = await team('ML', eng);
-    const sales = await team('Sales', null);
-    const emea = await team('EMEA', sales);
-    const research = await team('Research', null);
-    const teams = [eng, platform, storage, ml, sales, emea, research];
-    const pathOf = (teamId: string) => {
-      const path: string[] = [];
-      for (let t: string | null = teamId; t; t = parents.get(t) ?? null) path.push(t);
-      return path;
-    };
-    const users: Array<{ id: string; primary: string | null; extra: string | null }> = [];
-    for (let i = 0; i < USERS; i++) {
-      const primary = i % 10 === 9 ? null : teams[i % teams.length];
-      const extra = primary && i % 6 === 0 ? teams[(i + 3) % teams.length] : null;
-      const res = ok(
-        await api.post(`/v1/orgs/${orgId}/users`, {
-          username: `user-${i}-${suffix}`,
-          email: `user-${i}-${suffix}@crash.test`,
-          ...(primary ? { primaryTeamId: primary } : {}),
-          ...(extra ? { teamIds: [extra] } : {}),
-        }),
-        `create user ${i}`,
       );
-      users.push({ id: res.body.id, primary, extra: extra === primary ? null : extra });
-    }
-    const start = Date.now() - 31 * 86_400_000;
-    ok(await api.post(`/v1/orgs/${orgId}/exchange-rates`, { currency: 'USD', rate: USD_RATE, effectiveFrom: new Date(start - 86_400_000).toISOString() }), 'set USD rate');
+      await diagnose(() =>
+        eventually(
+          () =>
+            fetch(`${second.url}/health`).then(
+              (r) =>
+                r.json() as Promise<{
+                  head: string;
+                  projections: Array<{ name: string; lag: string; state: string }>;
+                }>,
+            ),
+          (h) => h.projections.length > 0 && h.projections.every((p) => p.lag === '0'),
+          {
+            timeoutMs: 60_000,
+            intervalMs: 100,
+            what: 'every projection of the new worker to reach the head',
+          },
+        ),
+      );
 
-    // 10,000 events: mostly EUR, some USD (converted), some GBP (no rate: reported as unconverted).
-    const events = Array.from({ length: EVENTS }, () => {
-      const user = rnd.pick(users);
-      const [itemType, itemId] = rnd.pick(ITEMS);
-      const teamId = user.extra && rnd.next() < 0.3 ? user.extra : undefined;
-      const r = rnd.next();
-      return {
-        eventId: randomUUID(),
-        orgId,
-        userId: user.id,
-        ...(teamId ? { teamId } : {}),
-        itemType,
-        itemId,
-        amount: randomAmount(rnd),
-        currency: r < 0.7 ? 'EUR' : r < 0.95 ? 'USD' : 'GBP',
-        inputTokens: rnd.int(0, 5000),
-        outputTokens: rnd.int(0, 2000),
-        model: rnd.pick(['m-large', 'm-small']),
-        occurredAt: new Date(start + Math.floor(rnd.next() * 30 * 86_400_000)).toISOString(),
+      // ... every usage event is recorded exactly once,
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { body: { items: Array<{ eventId: string }>; nextCursor: string | null } } = ok(
+          await api.get(
+            `/v1/orgs/${orgId}/usage-records?from=${from}&to=${to}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          ),
+          'GET usage-records',
+        );
+        seen.push(...page.body.items.map((r) => r.eventId));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(seen).toHaveLength(EVENTS);
+      expect(new Set(seen)).toEqual(new Set(events.map((e) => e.eventId)));
+
+      // ... and every report equals the exact sum of the events sent.
+      const total = ok(await report(''), 'GET expenditure');
+      expect(total.body.total.count).toBe(EVENTS);
+      expect(figureOf(total.body.total)).toEqual(expected.total.view());
+      const rows = async (groupBy: string, key: string) => {
+        const res = ok(await report(`&groupBy=${groupBy}`), `GET expenditure by ${groupBy}`);
+        expect(figureOf(res.body.total)).toEqual(expected.total.view());
+        return Object.fromEntries(
+          (res.body.rows as Array<FigureView & Record<string, string>>).map((r) => [r[key], figureOf(r)]),
+        );
       };
-    });
+      const views = (m: Map<string, Figure>) => Object.fromEntries([...m].map(([k, f]) => [k, f.view()]));
+      expect(await rows('user', 'user')).toEqual(views(expected.user));
+      expect(await rows('team', 'team')).toEqual(views(expected.team));
+      expect(await rows('itemType', 'itemType')).toEqual(views(expected.itemType));
+      expect(await rows('item', 'item')).toEqual(views(expected.item));
+      expect(await rows('day', 'period')).toEqual(views(expected.day));
 
-    // What every report must say, computed here from what is sent.
-    const expected = { total: new Figure(), user: new Map<string, Figure>(), team: new Map<string, Figure>(), itemType: new Map<string, Figure>(), item: new Map<string, Figure>(), day: new Map<string, Figure>() };
-    const bump = (m: Map<string, Figure>, k: string, currency: string, nanos: bigint, base: bigint | null) => {
-      let f = m.get(k);
-      if (!f) m.set(k, (f = new Figure()));
-      f.add(currency, nanos, base);
-    };
-    const primaryOf = new Map(users.map((u) => [u.id, u.primary]));
-    for (const e of events) {
-      const nanos = nanosOf(e.amount);
-      const base = e.currency === 'EUR' ? nanos : e.currency === 'USD' ? convert(nanos, USD_RATE) : null;
-      expected.total.add(e.currency, nanos, base);
-      bump(expected.user, e.userId, e.currency, nanos, base);
-      const teamId = e.teamId ?? primaryOf.get(e.userId) ?? null;
-      if (teamId) for (const t of pathOf(teamId)) bump(expected.team, t, e.currency, nanos, base);
-      bump(expected.itemType, e.itemType, e.currency, nanos, base);
-      bump(expected.item, `${e.itemType}:${e.itemId}`, e.currency, nanos, base);
-      bump(expected.day, localDay.format(new Date(e.occurredAt)), e.currency, nanos, base);
-    }
-
-    // When each event is sent twice, the 20,000 copies shuffled, every other copy over HTTP, the rest to Kafka ...
-    const copies = [...events, ...events];
-    for (let i = copies.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd.next() * (i + 1));
-      [copies[i], copies[j]] = [copies[j], copies[i]];
-    }
-    const sendChunk = async (chunk: typeof copies) => {
-      const http = chunk.filter((_, i) => i % 2 === 0);
-      const kafka = chunk.filter((_, i) => i % 2 === 1);
-      const [res] = await Promise.all([
-        api.post('/v1/usage', { events: http }),
-        bus.publish(
-          topic,
-          kafka.map((e) => ({ key: e.userId, value: e })),
-        ),
-      ]);
-      ok(res, 'POST /v1/usage');
-      const refused = res.body.results.filter((r: { status: string }) => r.status === 'rejected');
-      expect(refused).toEqual([]);
-    };
-    const chunks: Array<typeof copies> = [];
-    for (let i = 0; i < copies.length; i += CHUNK) chunks.push(copies.slice(i, i + CHUNK));
-    const half = Math.floor(chunks.length / 2);
-    // Two chunks in flight at a time, like two agents sending at once.
-    const sendAll = async (list: Array<typeof copies>) => {
-      for (let i = 0; i < list.length; i += 2) await Promise.all(list.slice(i, i + 2).map(sendChunk));
-    };
-    await sendAll(chunks.slice(0, half));
-
-    // ... and the worker, busy with what came so far, is killed without warning and replaced.
-    const from = localDay.format(new Date(start - 2 * 86_400_000));
-    const to = localDay.format(new Date(Date.now() + 2 * 86_400_000));
-    const report = (qs: string) => api.get(`/v1/orgs/${orgId}/expenditure?from=${from}&to=${to}${qs}`);
-    await diagnose(() =>
-      eventually(
-        () => report('').then((r) => (r.status === 200 ? (r.body.total.count as number) : 0)),
-        (n) => n > 0,
-        { timeoutMs: 60_000, intervalMs: 50, what: 'the first worker to project some usage' },
-      ),
-    );
-    const first = workers[0];
-    first.child.kill('SIGKILL');
-    expect(await first.exited).toBe('SIGKILL');
-    const second = await startWorker();
-    await sendAll(chunks.slice(half));
-    await waitHealthy(second);
-
-    // Then, once the consumer group has committed the whole topic and the projections have caught up ...
-    await diagnose(() =>
-      eventually(
-        async () => {
-          const [ends, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId: 'purser-usage-ingest', topics: [topic] })]);
-          const done = new Map(committed[0].partitions.map((p) => [p.partition, BigInt(p.offset)]));
-          return ends.map((p) => ({ partition: p.partition, end: p.high, committed: String(done.get(p.partition) ?? -1n) }));
-        },
-        (parts) => parts.every((p) => p.committed === p.end),
-        { timeoutMs: DRAIN_TIMEOUT_MS, intervalMs: 250, what: 'the usage consumer group to commit every message of the topic' },
-      ),
-    );
-    await diagnose(() =>
-      eventually(
-        () => fetch(`${second.url}/health`).then((r) => r.json() as Promise<{ head: string; projections: Array<{ name: string; lag: string; state: string }> }>),
-        (h) => h.projections.length > 0 && h.projections.every((p) => p.lag === '0'),
-        { timeoutMs: 60_000, intervalMs: 100, what: 'every projection of the new worker to reach the head' },
-      ),
-    );
-
-    // ... every usage event is recorded exactly once,
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { body: { items: Array<{ eventId: string }>; nextCursor: string | null } } = ok(
-        await api.get(`/v1/orgs/${orgId}/usage-records?from=${from}&to=${to}&limit=1000${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`),
-        'GET usage-records',
-      );
-      seen.push(...page.body.items.map((r) => r.eventId));
-      cursor = page.body.nextCursor;
-    } while (cursor);
-    expect(seen).toHaveLength(EVENTS);
-    expect(new Set(seen)).toEqual(new Set(events.map((e) => e.eventId)));
-
-    // ... and every report equals the exact sum of the events sent.
-    const total = ok(await report(''), 'GET expenditure');
-    expect(total.body.total.count).toBe(EVENTS);
-    expect(figureOf(total.body.total)).toEqual(expected.total.view());
-    const rows = async (groupBy: string, key: string) => {
-      const res = ok(await report(`&groupBy=${groupBy}`), `GET expenditure by ${groupBy}`);
-      expect(figureOf(res.body.total)).toEqual(expected.total.view());
-      return Object.fromEntries((res.body.rows as Array<FigureView & Record<string, string>>).map((r) => [r[key], figureOf(r)]));
-    };
-    const views = (m: Map<string, Figure>) => Object.fromEntries([...m].map(([k, f]) => [k, f.view()]));
-    expect(await rows('user', 'user')).toEqual(views(expected.user));
-    expect(await rows('team', 'team')).toEqual(views(expected.team));
-    expect(await rows('itemType', 'itemType')).toEqual(views(expected.itemType));
-    expect(await rows('item', 'item')).toEqual(views(expected.item));
-    expect(await rows('day', 'period')).toEqual(views(expected.day));
-
-    // Nothing valid was parked on the dead-letter topic.
-    if ((await admin.listTopics()).includes(`${topic}.dlq`)) {
-      const dlq = await admin.fetchTopicOffsets(`${topic}.dlq`);
-      expect(dlq.map((p) => p.high)).toEqual(dlq.map(() => '0'));
-    }
-  }, 400_000);
-});
+      // Nothing valid was parked on the dead-letter topic.
+      if ((await admin.listTopics()).includes(`${topic}.dlq`)) {
+        const dlq = await admin.fetchTopicOffsets(`${topic}.dlq`);
+        expect(dlq.map((p) => p.high)).toEqual(dlq.map(() => '0'));
+      }
+    }, 400_000);
+  },
+);

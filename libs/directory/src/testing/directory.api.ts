@@ -26,12 +26,19 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
     return res.body as { id: string; position: string; revision: string };
   }
   async function createTeam(orgId: string, name: string, parentTeamId?: string) {
-    const res = await api.post(`/v1/orgs/${orgId}/teams`, { name, ...(parentTeamId ? { parentTeamId } : {}) });
+    const res = await api.post(`/v1/orgs/${orgId}/teams`, {
+      name,
+      ...(parentTeamId ? { parentTeamId } : {}),
+    });
     expect(res.status).toBe(201);
     return res.body as { id: string; position: string };
   }
   async function createUser(orgId: string, username: string, extra: Record<string, unknown> = {}) {
-    const res = await api.post(`/v1/orgs/${orgId}/users`, { username, email: `${username}@acme.test`, ...extra });
+    const res = await api.post(`/v1/orgs/${orgId}/users`, {
+      username,
+      email: `${username}@acme.test`,
+      ...extra,
+    });
     expect(res.status).toBe(201);
     return res.body as { id: string; position: string; revision: string };
   }
@@ -47,7 +54,12 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
         timeZone: 'Europe/Paris',
       });
       expect(res.status).toBe(201);
-      expect(res.body).toEqual({ id: expect.any(String), position: expect.stringMatching(/^\d+$/), revision: '0', events: ['OrgCreated'] });
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        position: expect.stringMatching(/^\d+$/),
+        revision: '0',
+        events: ['OrgCreated'],
+      });
       const got = await api.get(`/v1/orgs/${res.body.id}?minPosition=${res.body.position}`);
       expect(got.status).toBe(200);
       expect(got.body).toMatchObject({
@@ -68,7 +80,11 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       const before = await head();
       const res = await api.post('/v1/orgs', { name: `  ${name.toUpperCase()} ` });
       expect(res.status).toBe(409);
-      expect(res.body).toMatchObject({ statusCode: 409, error: 'Conflict', message: expect.stringContaining('already taken') });
+      expect(res.body).toMatchObject({
+        statusCode: 409,
+        error: 'Conflict',
+        message: expect.stringContaining('already taken'),
+      });
       expect(await head()).toBe(before);
     });
 
@@ -81,19 +97,27 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       [{ name: 'Ok', contactInfo: { email: 'not-an-email' } }, 'contactInfo.email'],
       [{ name: 'Ok', admin: true }, 'admin'],
       [{}, 'name'],
-    ])('given bad input %j, when creating an org, then 400 naming %s and nothing is appended', async (body, field) => {
-      const before = await head();
-      const res = await api.post('/v1/orgs', body);
-      expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
-      expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
-      expect(await head()).toBe(before);
-    });
+    ])(
+      'given bad input %j, when creating an org, then 400 naming %s and nothing is appended',
+      async (body, field) => {
+        const before = await head();
+        const res = await api.post('/v1/orgs', body);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(res.body.details.map((d: { field: string }) => d.field)).toContain(field);
+        expect(await head()).toBe(before);
+      },
+    );
 
     it('given malformed JSON, when posting, then 400 in the one error shape', async () => {
       const res = await api.raw('POST', '/v1/orgs', '{"name": ', { 'content-type': 'application/json' });
       expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request', message: expect.any(String), details: [] });
+      expect(res.body).toMatchObject({
+        statusCode: 400,
+        error: 'Bad Request',
+        message: expect.any(String),
+        details: [],
+      });
     });
 
     it('given an org at revision 0, when updating with If-Match 0 then again with the stale 0, then 200 then 409, unchanged', async () => {
@@ -103,7 +127,9 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       expect(ok.body.revision).toBe('1');
       const stale = await api.patch(`/v1/orgs/${org.id}`, { timeZone: 'Asia/Tokyo' }, { 'if-match': '0' });
       expect(stale.status).toBe(409);
-      expect(stale.body.details).toEqual([expect.objectContaining({ field: 'revision', expected: '0', actual: '1' })]);
+      expect(stale.body.details).toEqual([
+        expect.objectContaining({ field: 'revision', expected: '0', actual: '1' }),
+      ]);
       const got = await api.get(`/v1/orgs/${org.id}?minPosition=${ok.body.position}`);
       expect(got.body.timeZone).toBe('UTC');
     });
@@ -171,7 +197,10 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       const tree = await api.get(`/v1/orgs/${org.id}/teams?view=tree&minPosition=${sales.position}`);
       expect(tree.status).toBe(200);
       expect(tree.body.items.map((t: { name: string }) => t.name)).toEqual(['Engineering', 'Sales']);
-      expect(tree.body.items[0].children[0]).toMatchObject({ name: 'Platform', children: [{ name: 'Storage', children: [] }] });
+      expect(tree.body.items[0].children[0]).toMatchObject({
+        name: 'Platform',
+        children: [{ name: 'Storage', children: [] }],
+      });
 
       const anc = await api.get(`/v1/orgs/${org.id}/teams/${storage.id}/ancestors`);
       expect(anc.body.items.map((t: { name: string }) => t.name)).toEqual(['Platform', 'Engineering']);
@@ -185,14 +214,18 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
 
       const moved = await api.post(`/v1/orgs/${org.id}/teams/${storage.id}/move`, { parentTeamId: sales.id });
       expect(moved.status).toBe(200);
-      const after = await api.get(`/v1/orgs/${org.id}/teams/${storage.id}/ancestors?minPosition=${moved.body.position}`);
+      const after = await api.get(
+        `/v1/orgs/${org.id}/teams/${storage.id}/ancestors?minPosition=${moved.body.position}`,
+      );
       expect(after.body.items.map((t: { name: string }) => t.name)).toEqual(['Sales']);
       const flat = await api.get(`/v1/orgs/${org.id}/teams`);
       expect(flat.body.items).toHaveLength(4);
 
       const toTop = await api.post(`/v1/orgs/${org.id}/teams/${platform.id}/move`, { parentTeamId: null });
       expect(toTop.status).toBe(200);
-      const team = await api.get(`/v1/orgs/${org.id}/teams/${platform.id}?minPosition=${toTop.body.position}`);
+      const team = await api.get(
+        `/v1/orgs/${org.id}/teams/${platform.id}?minPosition=${toTop.body.position}`,
+      );
       expect(team.body.parentTeamId).toBeNull();
     });
 
@@ -207,7 +240,9 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       expect(cross.body.message).toMatch(/across orgs/);
       const crossCreate = await api.post(`/v1/orgs/${a.id}/teams`, { name: 'Child', parentTeamId: tb.id });
       expect(crossCreate.status).toBe(422);
-      expect((await api.post(`/v1/orgs/${a.id}/teams`, { name: 'Child', parentTeamId: 'nope' })).status).toBe(404);
+      expect((await api.post(`/v1/orgs/${a.id}/teams`, { name: 'Child', parentTeamId: 'nope' })).status).toBe(
+        404,
+      );
       expect((await api.get(`/v1/orgs/${a.id}/teams/${tb.id}`)).status).toBe(404);
       expect((await api.post(`/v1/orgs/${a.id}/teams/${ta.id}/move`, {})).status).toBe(400);
     });
@@ -219,10 +254,18 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       const refused = await api.delete(`/v1/orgs/${org.id}/teams/${team.id}`);
       expect(refused.status).toBe(409);
       expect(refused.body.message).toMatch(/1 member/);
-      const renamed = await api.patch(`/v1/orgs/${org.id}/teams/${team.id}`, { name: 'Busier' }, { 'if-match': '0' });
+      const renamed = await api.patch(
+        `/v1/orgs/${org.id}/teams/${team.id}`,
+        { name: 'Busier' },
+        { 'if-match': '0' },
+      );
       expect(renamed.status).toBe(200);
       expect(renamed.body.revision).toBe('1');
-      const stale = await api.patch(`/v1/orgs/${org.id}/teams/${team.id}`, { name: 'Busiest' }, { 'if-match': '0' });
+      const stale = await api.patch(
+        `/v1/orgs/${org.id}/teams/${team.id}`,
+        { name: 'Busiest' },
+        { 'if-match': '0' },
+      );
       expect(stale.status).toBe(409);
     });
   });
@@ -235,19 +278,29 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       const other = await createTeam(org.id, 'Other');
       const created: string[] = [];
       for (let i = 0; i < 7; i++) {
-        const u = await createUser(org.id, `member${i}-${unique()}`, { primaryTeamId: i < 3 ? root.id : i < 5 ? child.id : other.id, displayName: `Person ${i}` });
+        const u = await createUser(org.id, `member${i}-${unique()}`, {
+          primaryTeamId: i < 3 ? root.id : i < 5 ? child.id : other.id,
+          displayName: `Person ${i}`,
+        });
         created.push(u.id);
       }
-      const last = await createUser(org.id, `zed-${unique()}`, { displayName: 'Zed Shaw', teamIds: [child.id] });
+      const last = await createUser(org.id, `zed-${unique()}`, {
+        displayName: 'Zed Shaw',
+        teamIds: [child.id],
+      });
       await api.post(`/v1/orgs/${org.id}/users/${created[0]}/deactivate`, { reason: 'left' });
       const pos = (await api.post(`/v1/orgs/${org.id}/users/${created[1]}/deactivate`, {})).body.position;
 
-      const withSubs = await api.get(`/v1/orgs/${org.id}/users?teamId=${root.id}&minPosition=${pos}&limit=50`);
+      const withSubs = await api.get(
+        `/v1/orgs/${org.id}/users?teamId=${root.id}&minPosition=${pos}&limit=50`,
+      );
       expect(withSubs.body.items).toHaveLength(6);
       const direct = await api.get(`/v1/orgs/${org.id}/users?teamId=${root.id}&includeSubTeams=false`);
       expect(direct.body.items).toHaveLength(3);
       const inactive = await api.get(`/v1/orgs/${org.id}/users?status=inactive`);
-      expect(inactive.body.items.map((u: { id: string }) => u.id).sort()).toEqual([created[0], created[1]].sort());
+      expect(inactive.body.items.map((u: { id: string }) => u.id).sort()).toEqual(
+        [created[0], created[1]].sort(),
+      );
       const search = await api.get(`/v1/orgs/${org.id}/users?q=shaw`);
       expect(search.body.items.map((u: { id: string }) => u.id)).toEqual([last.id]);
 
@@ -272,10 +325,16 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       const name = `ada${unique()}`;
       await createUser(org.id, name);
       const before = await head();
-      const sameName = await api.post(`/v1/orgs/${org.id}/users`, { username: name.toUpperCase(), email: `other${unique()}@acme.test` });
+      const sameName = await api.post(`/v1/orgs/${org.id}/users`, {
+        username: name.toUpperCase(),
+        email: `other${unique()}@acme.test`,
+      });
       expect(sameName.status).toBe(409);
       expect(sameName.body.message).toMatch(/username .* already taken/);
-      const sameEmail = await api.post(`/v1/orgs/${org.id}/users`, { username: `other${unique()}`, email: `${name.toUpperCase()}@ACME.TEST` });
+      const sameEmail = await api.post(`/v1/orgs/${org.id}/users`, {
+        username: `other${unique()}`,
+        email: `${name.toUpperCase()}@ACME.TEST`,
+      });
       expect(sameEmail.status).toBe(409);
       expect(sameEmail.body.message).toMatch(/email .* already taken/);
       expect(await head()).toBe(before);
@@ -307,23 +366,42 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       expect(again.status).toBe(200);
       expect(again.body.events).toEqual([]);
       const got = await api.get(`/v1/orgs/${org.id}/users/${u.id}?minPosition=${deact.body.position}`);
-      expect(got.body).toMatchObject({ status: 'inactive', primaryTeamId: t1.id, teamIds: [t1.id, t2.id], mfaEnabled: false, lastLogin: null });
+      expect(got.body).toMatchObject({
+        status: 'inactive',
+        primaryTeamId: t1.id,
+        teamIds: [t1.id, t2.id],
+        mfaEnabled: false,
+        lastLogin: null,
+      });
       expect((await api.delete(`/v1/orgs/${org.id}/users/${u.id}/teams/${t1.id}`)).status).toBe(409);
       expect((await api.delete(`/v1/orgs/${org.id}/users/${u.id}/teams/${t2.id}`)).status).toBe(200);
       expect((await api.post(`/v1/orgs/${org.id}/users/${u.id}/reactivate`)).status).toBe(200);
-      const stale = await api.patch(`/v1/orgs/${org.id}/users/${u.id}`, { displayName: 'G' }, { 'if-match': '0' });
+      const stale = await api.patch(
+        `/v1/orgs/${org.id}/users/${u.id}`,
+        { displayName: 'G' },
+        { 'if-match': '0' },
+      );
       expect(stale.status).toBe(409);
       const del = await api.delete(`/v1/orgs/${org.id}/users/${u.id}`);
       expect(del.status).toBe(200);
-      expect((await api.get(`/v1/orgs/${org.id}/users/${u.id}?minPosition=${del.body.position}`)).status).toBe(404);
+      expect(
+        (await api.get(`/v1/orgs/${org.id}/users/${u.id}?minPosition=${del.body.position}`)).status,
+      ).toBe(404);
       const past = await api.get(`/v1/orgs/${org.id}/users/${u.id}?asOf=${encodeURIComponent(createdAt)}`);
       expect(past.status).toBe(200);
       expect(past.body).toMatchObject({ status: 'active', teamIds: [t1.id] });
       // The username is free again once the user is deleted.
-      expect((await api.post(`/v1/orgs/${org.id}/users`, { username: got.body.username, email: `new${unique()}@acme.test` })).status).toBe(201);
+      expect(
+        (
+          await api.post(`/v1/orgs/${org.id}/users`, {
+            username: got.body.username,
+            email: `new${unique()}@acme.test`,
+          })
+        ).status,
+      ).toBe(201);
     });
 
-    it("given a user of another org, when reading or changing it through this org, then 404", async () => {
+    it('given a user of another org, when reading or changing it through this org, then 404', async () => {
       const a = await createOrg();
       const b = await createOrg();
       const u = await createUser(b.id, `bob${unique()}`);
@@ -345,12 +423,16 @@ export function directoryApiSpec(start: (dataDir?: string) => Promise<TestServer
       api = server.api;
       const health = await api.get('/health');
       expect(health.status).toBe(200);
-      expect(health.body.projections.find((p: { name: string }) => p.name === 'directory')).toMatchObject({ state: 'running' });
+      expect(health.body.projections.find((p: { name: string }) => p.name === 'directory')).toMatchObject({
+        state: 'running',
+      });
       expect((await api.get(`/v1/orgs/${org.id}`)).body.name).toBeDefined();
       expect((await api.get(`/v1/orgs/${org.id}/teams/${team.id}`)).body.name).toBe('Durable');
       expect((await api.get(`/v1/orgs/${org.id}/users/${user.id}`)).body.primaryTeamId).toBe(team.id);
       const more = await createUser(org.id, `after${unique()}`, { primaryTeamId: team.id });
-      const members = await api.get(`/v1/orgs/${org.id}/users?teamId=${team.id}&minPosition=${more.position}`);
+      const members = await api.get(
+        `/v1/orgs/${org.id}/users?teamId=${team.id}&minPosition=${more.position}`,
+      );
       expect(members.body.items).toHaveLength(2);
     });
   });

@@ -19,7 +19,10 @@ describeEngine('EVENTSTORE_URL', 'EventStoreDB event store contract', (url) => {
       const s = `esdb-ids-${uniqueSuffix()}`;
       const event = usageEvent('1.00', { eventId: `usage-${randomUUID()}-agent-1` });
       const first = await store.append(s, [event], 'no_stream');
-      expect(await store.append(s, [event], 'no_stream')).toMatchObject({ nextRevision: first.nextRevision, position: first.position });
+      expect(await store.append(s, [event], 'no_stream')).toMatchObject({
+        nextRevision: first.nextRevision,
+        position: first.position,
+      });
       const read = await store.readStream(s);
       expect(read).toHaveLength(1);
       expect(read[0].metadata).toEqual(event.metadata);
@@ -32,7 +35,10 @@ describeEngine('EVENTSTORE_URL', 'EventStoreDB event store contract', (url) => {
       await store.append(s, [usageEvent('2')], 0n);
       // The caller read revision 1 in between and retries with it: the server refuses, the tail has the ids.
       await store.append(s, [usageEvent('3')], 1n);
-      expect(await store.append(s, [retried], 1n)).toMatchObject({ nextRevision: first.nextRevision, position: first.position });
+      expect(await store.append(s, [retried], 1n)).toMatchObject({
+        nextRevision: first.nextRevision,
+        position: first.position,
+      });
       expect(await store.readStream(s)).toHaveLength(3);
     });
 

@@ -340,7 +340,9 @@ export class MongoReadStore implements ReadStore {
     const c = await this.coll(collection);
     // Skip documents whose _id exists; any other unique clash is an error.
     const existing = new Set(
-      (await c.find({ _id: { $in: docs.map((d) => d._id) } } as any, { projection: { _id: 1 } }).toArray()).map((d: any) => d._id as string),
+      (
+        await c.find({ _id: { $in: docs.map((d) => d._id) } } as any, { projection: { _id: 1 } }).toArray()
+      ).map((d: any) => d._id as string),
     );
     const fresh = docs.filter((d) => !existing.has(d._id)).map((d) => ({ ...d }));
     if (fresh.length === 0) return { inserted: 0 };
@@ -348,11 +350,16 @@ export class MongoReadStore implements ReadStore {
       const res = await c.insertMany(fresh as any[], { ordered: false });
       return { inserted: res.insertedCount };
     } catch (e) {
-      const writeErrors = ((e as any)?.writeErrors ?? []) as Array<{ code?: number; err?: { errmsg?: string } }>;
+      const writeErrors = ((e as any)?.writeErrors ?? []) as Array<{
+        code?: number;
+        err?: { errmsg?: string };
+      }>;
       const inserted = (e as any)?.result?.insertedCount ?? (e as any)?.insertedCount;
       // A concurrent insert of the same _id is the only clash we skip.
       if (writeErrors.length && typeof inserted === 'number') {
-        const ids = await c.find({ _id: { $in: fresh.map((d) => d._id) } } as any, { projection: { _id: 1 } }).toArray();
+        const ids = await c
+          .find({ _id: { $in: fresh.map((d) => d._id) } } as any, { projection: { _id: 1 } })
+          .toArray();
         if (ids.length === fresh.length) return { inserted };
       }
       throw mapError(e, collection);

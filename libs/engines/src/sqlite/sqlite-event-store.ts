@@ -44,7 +44,11 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private closed = false;
   private readonly stmts: ReturnType<SqliteEventStore['prepare']>;
-  private readonly appendTx: (streamId: string, events: EventToAppend[], expected: ExpectedRevision) => AppendResult;
+  private readonly appendTx: (
+    streamId: string,
+    events: EventToAppend[],
+    expected: ExpectedRevision,
+  ) => AppendResult;
   private readonly appendManyTx: (writes: StreamWrite[]) => StreamWriteOutcome[];
   private readonly filteredReads = new Map<string, Database.Statement>();
 
@@ -73,7 +77,9 @@ export class SqliteEventStore implements EventStore {
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.emitter.setMaxListeners(0);
     this.stmts = this.prepare();
-    this.appendTx = this.db.transaction((streamId, events, expected) => this.appendInTx(streamId, events, expected));
+    this.appendTx = this.db.transaction((streamId, events, expected) =>
+      this.appendInTx(streamId, events, expected),
+    );
     this.appendManyTx = this.db.transaction((writes: StreamWrite[]) =>
       writes.map((w): StreamWriteOutcome => {
         try {
@@ -87,7 +93,9 @@ export class SqliteEventStore implements EventStore {
 
   private prepare() {
     return {
-      streamRevision: this.db.prepare<[string], { revision: number }>('SELECT revision FROM streams WHERE stream_id = ?'),
+      streamRevision: this.db.prepare<[string], { revision: number }>(
+        'SELECT revision FROM streams WHERE stream_id = ?',
+      ),
       upsertStream: this.db.prepare(
         'INSERT INTO streams(stream_id, revision) VALUES (?, ?) ON CONFLICT(stream_id) DO UPDATE SET revision = excluded.revision',
       ),
@@ -163,9 +171,10 @@ export class SqliteEventStore implements EventStore {
         );
       } catch (err) {
         if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new ConflictError(`event id ${e.metadata.eventId} is already stored in another stream or position`, [
-            { field: 'eventId', problem: 'duplicate', eventId: e.metadata.eventId },
-          ]);
+          throw new ConflictError(
+            `event id ${e.metadata.eventId} is already stored in another stream or position`,
+            [{ field: 'eventId', problem: 'duplicate', eventId: e.metadata.eventId }],
+          );
         }
         throw err;
       }
@@ -192,7 +201,10 @@ export class SqliteEventStore implements EventStore {
     return { nextRevision: BigInt(last.revision), position: BigInt(last.position), duplicate: true };
   }
 
-  async readStream(streamId: string, options: { fromRevision?: bigint; maxCount?: number } = {}): Promise<RecordedEvent[]> {
+  async readStream(
+    streamId: string,
+    options: { fromRevision?: bigint; maxCount?: number } = {},
+  ): Promise<RecordedEvent[]> {
     this.assertOpen();
     const rows = this.stmts.readStream.all(
       streamId,
@@ -250,7 +262,11 @@ export class SqliteEventStore implements EventStore {
     const loop = async () => {
       try {
         while (!stopped && !this.closed) {
-          const batch = this.readAllSync({ after, filter: options.filter, maxCount: options.batchSize ?? 1000 });
+          const batch = this.readAllSync({
+            after,
+            filter: options.filter,
+            maxCount: options.batchSize ?? 1000,
+          });
           if (batch.checkpoint > after) {
             await handler(batch);
             after = batch.checkpoint;

@@ -20,7 +20,10 @@ export interface HttpAppOptions {
  * paths: usage ingest and quota checks), validation at the edge, one error shape, request logs, metrics,
  * OpenAPI at /openapi.json and Swagger UI at /docs.
  */
-export async function createHttpApp(rootModule: unknown, options: HttpAppOptions): Promise<NestFastifyApplication> {
+export async function createHttpApp(
+  rootModule: unknown,
+  options: HttpAppOptions,
+): Promise<NestFastifyApplication> {
   const { config, logger } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: 16 * 1024 * 1024,
@@ -55,7 +58,13 @@ export async function createHttpApp(rootModule: unknown, options: HttpAppOptions
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
     if (route !== '/metrics' && route !== '/health') {
       logger.info(
-        { reqId: req.id, method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+        {
+          reqId: req.id,
+          method: req.method,
+          route,
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 100) / 100,
+        },
         'request',
       );
     }

@@ -36,7 +36,9 @@ export class ActorGuard implements CanActivate {
     const auth = req.headers['authorization'];
     const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
     if (!token || !safeEqual(token, this.adminToken)) {
-      throw new UnauthenticatedError('a valid bearer token is required', [{ field: 'Authorization', problem: 'missing or wrong' }]);
+      throw new UnauthenticatedError('a valid bearer token is required', [
+        { field: 'Authorization', problem: 'missing or wrong' },
+      ]);
     }
     req.purser = { actor: { type: 'apiKey', id: 'admin-token' }, correlationId };
     return true;
@@ -53,5 +55,10 @@ function safeEqual(a: string, b: string): boolean {
 export const Ctx = createParamDecorator((_data: unknown, context: ExecutionContext): CommandContext => {
   const req = context.switchToHttp().getRequest<RequestWithContext>();
   if (!req.purser) throw new UnauthenticatedError('no actor on this request');
-  return { actor: req.purser.actor, correlationId: req.purser.correlationId, causationId: null, now: new Date().toISOString() };
+  return {
+    actor: req.purser.actor,
+    correlationId: req.purser.correlationId,
+    causationId: null,
+    now: new Date().toISOString(),
+  };
 });

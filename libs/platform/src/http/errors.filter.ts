@@ -12,7 +12,16 @@ export interface ErrorBody {
 }
 
 export function errorBody(statusCode: number, message: string, details: ErrorDetails = []): ErrorBody {
-  return { statusCode, error: HttpStatus[statusCode]?.replace(/_/g, ' ').toLowerCase().replace(/\b\w/g, (c) => c.toUpperCase()) ?? 'Error', message, details };
+  return {
+    statusCode,
+    error:
+      HttpStatus[statusCode]
+        ?.replace(/_/g, ' ')
+        .toLowerCase()
+        .replace(/\b\w/g, (c) => c.toUpperCase()) ?? 'Error',
+    message,
+    details,
+  };
 }
 
 @Catch()
@@ -30,12 +39,17 @@ export class ErrorFilter implements ExceptionFilter {
   }
 
   toBody(exception: unknown): ErrorBody {
-    if (exception instanceof PurserError) return errorBody(exception.statusCode, exception.message, exception.details);
+    if (exception instanceof PurserError)
+      return errorBody(exception.statusCode, exception.message, exception.details);
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const res = exception.getResponse();
       const message =
-        typeof res === 'string' ? res : Array.isArray((res as any).message) ? (res as any).message.join('; ') : ((res as any).message ?? exception.message);
+        typeof res === 'string'
+          ? res
+          : Array.isArray((res as any).message)
+            ? (res as any).message.join('; ')
+            : ((res as any).message ?? exception.message);
       return errorBody(status, String(message));
     }
     const status = (exception as { statusCode?: number })?.statusCode;

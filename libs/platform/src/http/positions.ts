@@ -14,9 +14,10 @@ export class ReadYourWrites {
   async waitFor(minPosition: string | undefined, projections: string[]): Promise<void> {
     if (minPosition === undefined || minPosition === '') return;
     if (!/^\d{1,20}$/.test(minPosition)) {
-      throw new ValidationError('minPosition must be a non-negative integer (a position from a command response)', [
-        { field: 'minPosition', problem: 'not a position' },
-      ]);
+      throw new ValidationError(
+        'minPosition must be a non-negative integer (a position from a command response)',
+        [{ field: 'minPosition', problem: 'not a position' }],
+      );
     }
     await this.waiter.waitFor(BigInt(minPosition), projections, this.config.minPositionTimeoutMs);
   }
@@ -27,7 +28,9 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function parseId(value: string, field: string): string {
   if (!ID_PATTERN.test(value)) {
-    throw new ValidationError(`${field} is not a valid id`, [{ field, problem: 'must be 1-64 characters of [A-Za-z0-9_-]' }]);
+    throw new ValidationError(`${field} is not a valid id`, [
+      { field, problem: 'must be 1-64 characters of [A-Za-z0-9_-]' },
+    ]);
   }
   return value;
 }
@@ -37,7 +40,9 @@ export function parseIfMatch(value: string | undefined): bigint | undefined {
   if (value === undefined || value === '') return undefined;
   const v = value.replace(/^W\//, '').replace(/^"(.*)"$/, '$1');
   if (!/^\d{1,19}$/.test(v)) {
-    throw new ValidationError('If-Match must be a revision number', [{ field: 'If-Match', problem: 'not a revision' }]);
+    throw new ValidationError('If-Match must be a revision number', [
+      { field: 'If-Match', problem: 'not a revision' },
+    ]);
   }
   return BigInt(v);
 }

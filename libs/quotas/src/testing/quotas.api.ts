@@ -21,12 +21,21 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
 
   /** org (USD, UTC) > grand > parent > child; a user in child. */
   async function world() {
-    const org = (await api.post('/v1/orgs', { name: `Quota ${randomUUID()}`, baseCurrency: 'USD', timeZone: 'UTC' })).body.id as string;
+    const org = (
+      await api.post('/v1/orgs', { name: `Quota ${randomUUID()}`, baseCurrency: 'USD', timeZone: 'UTC' })
+    ).body.id as string;
     const grand = (await api.post(`/v1/orgs/${org}/teams`, { name: 'Grand' })).body.id as string;
-    const parent = (await api.post(`/v1/orgs/${org}/teams`, { name: 'Parent', parentTeamId: grand })).body.id as string;
-    const child = (await api.post(`/v1/orgs/${org}/teams`, { name: 'Child', parentTeamId: parent })).body.id as string;
-    const user = (await api.post(`/v1/orgs/${org}/users`, { username: `u${randomUUID().slice(0, 8)}`, email: `${randomUUID()}@q.test`, primaryTeamId: child })).body
+    const parent = (await api.post(`/v1/orgs/${org}/teams`, { name: 'Parent', parentTeamId: grand })).body
       .id as string;
+    const child = (await api.post(`/v1/orgs/${org}/teams`, { name: 'Child', parentTeamId: parent })).body
+      .id as string;
+    const user = (
+      await api.post(`/v1/orgs/${org}/users`, {
+        username: `u${randomUUID().slice(0, 8)}`,
+        email: `${randomUUID()}@q.test`,
+        primaryTeamId: child,
+      })
+    ).body.id as string;
     return { org, grand, parent, child, user };
   }
   const quota = async (org: string, body: Record<string, unknown>) => {
@@ -35,7 +44,13 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
     return res.body.id as string;
   };
   const check = (org: string, user: string, amount: string, extra: Record<string, unknown> = {}) =>
-    api.post(`/v1/orgs/${org}/quota-checks`, { userId: user, itemType: 'Agent', itemId: 'a1', estimate: { amount, currency: 'USD' }, ...extra });
+    api.post(`/v1/orgs/${org}/quota-checks`, {
+      userId: user,
+      itemType: 'Agent',
+      itemId: 'a1',
+      estimate: { amount, currency: 'USD' },
+      ...extra,
+    });
   const spend = (org: string, user: string, amount: string, extra: Record<string, unknown> = {}) =>
     api.post('/v1/usage', {
       eventId: randomUUID(),
@@ -51,26 +66,56 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
 
   it("given a grandparent team's hard quota, when the user's spend would pass it, then the check is refused naming that quota, and the refusal is audited", async () => {
     const w = await world();
-    const q = await quota(w.org, { entityType: 'Team', entityId: w.grand, metric: 'cost', limit: '10', period: 'month' });
-    await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '1000', period: 'month' });
+    const q = await quota(w.org, {
+      entityType: 'Team',
+      entityId: w.grand,
+      metric: 'cost',
+      limit: '10',
+      period: 'month',
+    });
+    await quota(w.org, {
+      entityType: 'User',
+      entityId: w.user,
+      metric: 'cost',
+      limit: '1000',
+      period: 'month',
+    });
     const first = await check(w.org, w.user, '6');
     expect(first.status).toBe(200);
     expect(first.body).toMatchObject({ allowed: true, reservationId: expect.any(String), refusedBy: null });
     const refused = await check(w.org, w.user, '5');
     expect(refused.status).toBe(429);
-    expect(refused.body).toMatchObject({ statusCode: 429, allowed: false, refusedBy: { quotaId: q, entityType: 'Team', entityId: w.grand } });
+    expect(refused.body).toMatchObject({
+      statusCode: 429,
+      allowed: false,
+      refusedBy: { quotaId: q, entityType: 'Team', entityId: w.grand },
+    });
     expect(refused.body.message).toMatch(/refuses 5 USD: 0 USD used and 6 USD reserved of 10 USD/);
     const grandView = refused.body.quotas.find((v: { quotaId: string }) => v.quotaId === q);
     expect(grandView).toMatchObject({ limit: '10', used: '0', reserved: '6', remaining: '4' });
 
-    const audit = await api.get(`/v1/orgs/${w.org}/quota-refusals?userId=${w.user}&minPosition=${refused.body.position}`);
+    const audit = await api.get(
+      `/v1/orgs/${w.org}/quota-refusals?userId=${w.user}&minPosition=${refused.body.position}`,
+    );
     expect(audit.body.items).toEqual([
-      expect.objectContaining({ quotaId: q, entityType: 'Team', entityId: w.grand, requested: '5', reserved: '6', limit: '10', requester: expect.objectContaining({ userId: w.user }) }),
+      expect.objectContaining({
+        quotaId: q,
+        entityType: 'Team',
+        entityId: w.grand,
+        requested: '5',
+        reserved: '6',
+        limit: '10',
+        requester: expect.objectContaining({ userId: w.user }),
+      }),
     ]);
 
     const mine = await api.get(`/v1/orgs/${w.org}/users/${w.user}/quotas`);
     expect(mine.body.items.map((i: { entityType: string }) => i.entityType).sort()).toEqual(['Team', 'User']);
-    expect(mine.body.items.find((i: { quotaId: string }) => i.quotaId === q)).toMatchObject({ via: 'team Grand', remaining: '4', currentPeriod: { key: expect.stringMatching(/^\d{4}-\d{2}$/) } });
+    expect(mine.body.items.find((i: { quotaId: string }) => i.quotaId === q)).toMatchObject({
+      via: 'team Grand',
+      remaining: '4',
+      currentPeriod: { key: expect.stringMatching(/^\d{4}-\d{2}$/) },
+    });
   });
 
   it('given a reservation, when usage carrying it is recorded, then the actual amount replaces the estimate; a released one frees its room', async () => {
@@ -91,20 +136,33 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
     const held = await check(w.org, w.user, '7');
     expect(held.body.allowed).toBe(true);
     expect((await check(w.org, w.user, '1')).status).toBe(429);
-    const rel = await api.delete(`/v1/orgs/${w.org}/quota-checks/${held.body.reservationId}?minPosition=${held.body.position}`);
+    const rel = await api.delete(
+      `/v1/orgs/${w.org}/quota-checks/${held.body.reservationId}?minPosition=${held.body.position}`,
+    );
     expect(rel.status).toBe(200);
     expect((await check(w.org, w.user, '7')).body.allowed).toBe(true);
   });
 
   it('given a soft quota, when spend passes it, then checks are still allowed and the warnings and the breach are each emitted once, across a restart and a replay', async () => {
     const w = await world();
-    const q = await quota(w.org, { entityType: 'Org', entityId: w.org, metric: 'cost', limit: '10', enforcement: 'soft', thresholds: [50, 80], period: 'day' });
+    const q = await quota(w.org, {
+      entityType: 'Org',
+      entityId: w.org,
+      metric: 'cost',
+      limit: '10',
+      enforcement: 'soft',
+      thresholds: [50, 80],
+      period: 'day',
+    });
     const alerts: Array<{ type: string; quotaId: string }> = [];
     const bus = server.app.get<MessageBus>(MESSAGE_BUS as never);
     const config = server.app.get<PurserConfig>(CONFIG as never);
-    const sub = await bus.subscribe({ topic: config.alertsTopic, groupId: `test-${randomUUID()}` }, async (batch) => {
-      for (const m of batch) alerts.push(m.value as { type: string; quotaId: string });
-    });
+    const sub = await bus.subscribe(
+      { topic: config.alertsTopic, groupId: `test-${randomUUID()}` },
+      async (batch) => {
+        for (const m of batch) alerts.push(m.value as { type: string; quotaId: string });
+      },
+    );
     let last = '0';
     for (const amount of ['3', '3', '3', '3', '3']) {
       const c = await check(w.org, w.user, amount);
@@ -113,14 +171,23 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
     }
     const view = await api.get(`/v1/orgs/${w.org}/quotas/${q}?minPosition=${last}`);
     expect(view.body).toMatchObject({ used: '15', remaining: '0' });
-    const list = async () => (await api.get(`/v1/orgs/${w.org}/quota-alerts`)).body.items as Array<{ type: string; threshold?: number; used: string }>;
+    const list = async () =>
+      (await api.get(`/v1/orgs/${w.org}/quota-alerts`)).body.items as Array<{
+        type: string;
+        threshold?: number;
+        used: string;
+      }>;
     const got = await eventually(list, (l) => l.length >= 3, { what: 'three alerts' });
     expect(got.map((a) => [a.type, a.threshold ?? null, a.used])).toEqual([
       ['QuotaWarningReached', 50, '6'],
       ['QuotaWarningReached', 80, '9'],
       ['QuotaBreached', null, '12'],
     ]);
-    await eventually(() => alerts.filter((a) => a.quotaId === q).length, (n) => n === 3, { what: 'alerts on the bus' });
+    await eventually(
+      () => alerts.filter((a) => a.quotaId === q).length,
+      (n) => n === 3,
+      { what: 'alerts on the bus' },
+    );
     await sub.stop();
 
     // More spend in the same period: nothing new is announced.
@@ -140,7 +207,13 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
 
   it('given usage on another day, then a daily quota counts it in that day only (periods roll over in the org time zone)', async () => {
     const w = await world();
-    const q = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '5', period: 'day' });
+    const q = await quota(w.org, {
+      entityType: 'User',
+      entityId: w.user,
+      metric: 'cost',
+      limit: '5',
+      period: 'day',
+    });
     const yesterday = new Date(Date.now() - 86_400_000).toISOString();
     const old = await spend(w.org, w.user, '5', { occurredAt: yesterday });
     const view = await api.get(`/v1/orgs/${w.org}/quotas/${q}?minPosition=${old.body.position}`);
@@ -151,7 +224,13 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
 
   it('given a short reservation time, when nobody settles it, then it expires, frees its room and the expiry is recorded', async () => {
     const w = await world();
-    await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'requests', limit: '1', period: 'none' });
+    await quota(w.org, {
+      entityType: 'User',
+      entityId: w.user,
+      metric: 'requests',
+      limit: '1',
+      period: 'none',
+    });
     const config = server.app.get<PurserConfig>(CONFIG as never);
     const ttl = config.reservationTtlMs;
     config.reservationTtlMs = 200;
@@ -159,7 +238,11 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
       const c = await check(w.org, w.user, '0');
       expect(c.body.allowed).toBe(true);
       expect((await check(w.org, w.user, '0')).status).toBe(429);
-      await eventually(async () => (await check(w.org, w.user, '0')).status, (s) => s === 200, { what: 'room freed by expiry' });
+      await eventually(
+        async () => (await check(w.org, w.user, '0')).status,
+        (s) => s === 200,
+        { what: 'room freed by expiry' },
+      );
       const sweeper = server.app.get(ReservationSweeper);
       await eventually(
         async () => {
@@ -176,7 +259,13 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
 
   it('given a hard quota with room for exactly 10, when 100 checks arrive in parallel, then exactly 10 are allowed', async () => {
     const w = await world();
-    const q = await quota(w.org, { entityType: 'Team', entityId: w.parent, metric: 'cost', limit: '10', period: 'month' });
+    const q = await quota(w.org, {
+      entityType: 'Team',
+      entityId: w.parent,
+      metric: 'cost',
+      limit: '10',
+      period: 'month',
+    });
     const results = await Promise.all(Array.from({ length: 100 }, () => check(w.org, w.user, '1')));
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(90);
@@ -186,22 +275,83 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
 
   it('given bad input, then clear 4xx and nothing changes', async () => {
     const w = await world();
-    expect((await api.post(`/v1/orgs/${w.org}/quotas`, { entityType: 'Team', entityId: 'nope', metric: 'cost', limit: '1' })).status).toBe(404);
-    expect((await api.post(`/v1/orgs/${w.org}/quotas`, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '-1' })).status).toBe(400);
-    expect((await api.post(`/v1/orgs/${w.org}/quotas`, { entityType: 'User', entityId: w.user, metric: 'tokens', limit: '1.5' })).status).toBe(400);
-    expect((await api.post(`/v1/orgs/${w.org}/quotas`, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '1', thresholds: [120] })).status).toBe(400);
-    expect((await api.post(`/v1/orgs/${w.org}/quotas`, { entityType: 'Org', entityId: 'other', metric: 'cost', limit: '1' })).status).toBe(422);
+    expect(
+      (
+        await api.post(`/v1/orgs/${w.org}/quotas`, {
+          entityType: 'Team',
+          entityId: 'nope',
+          metric: 'cost',
+          limit: '1',
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (
+        await api.post(`/v1/orgs/${w.org}/quotas`, {
+          entityType: 'User',
+          entityId: w.user,
+          metric: 'cost',
+          limit: '-1',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api.post(`/v1/orgs/${w.org}/quotas`, {
+          entityType: 'User',
+          entityId: w.user,
+          metric: 'tokens',
+          limit: '1.5',
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api.post(`/v1/orgs/${w.org}/quotas`, {
+          entityType: 'User',
+          entityId: w.user,
+          metric: 'cost',
+          limit: '1',
+          thresholds: [120],
+        })
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await api.post(`/v1/orgs/${w.org}/quotas`, {
+          entityType: 'Org',
+          entityId: 'other',
+          metric: 'cost',
+          limit: '1',
+        })
+      ).status,
+    ).toBe(422);
     const q = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'tokens', limit: '100' });
-    expect((await api.post(`/v1/orgs/${w.org}/quotas`, { entityType: 'User', entityId: w.user, metric: 'tokens', limit: '5' })).status).toBe(409);
+    expect(
+      (
+        await api.post(`/v1/orgs/${w.org}/quotas`, {
+          entityType: 'User',
+          entityId: w.user,
+          metric: 'tokens',
+          limit: '5',
+        })
+      ).status,
+    ).toBe(409);
     const noTokens = await check(w.org, w.user, '1');
     expect(noTokens.status).toBe(422);
     expect(noTokens.body.message).toMatch(/needs estimate.tokens/);
     expect((await check(w.org, w.user, '1', { estimate: { tokens: 50 } })).status).toBe(200);
     expect((await check(w.org, 'ghost', '1')).status).toBe(404);
-    expect((await api.patch(`/v1/orgs/${w.org}/quotas/${q}`, { limit: '200' }, { 'if-match': '5' })).status).toBe(409);
+    expect(
+      (await api.patch(`/v1/orgs/${w.org}/quotas/${q}`, { limit: '200' }, { 'if-match': '5' })).status,
+    ).toBe(409);
     const changed = await api.patch(`/v1/orgs/${w.org}/quotas/${q}`, { limit: '200' }, { 'if-match': '0' });
     expect(changed.status).toBe(200);
-    expect((await api.get(`/v1/orgs/${w.org}/quotas/${q}`)).body).toMatchObject({ limit: '200', reserved: '50', revision: '1' });
+    expect((await api.get(`/v1/orgs/${w.org}/quotas/${q}`)).body).toMatchObject({
+      limit: '200',
+      reserved: '50',
+      revision: '1',
+    });
     expect((await api.delete(`/v1/orgs/${w.org}/quotas/${q}`)).status).toBe(200);
     expect((await api.get(`/v1/orgs/${w.org}/quotas/${q}`)).status).toBe(404);
   });
