@@ -42,6 +42,12 @@ export class HealthController {
     };
   }
 
+  @Get('livez')
+  @ApiOkResponse({ description: 'Liveness: the process serves HTTP. Touches no engine (use /health for readiness).' })
+  livez() {
+    return { status: 'ok' };
+  }
+
   @Get('metrics')
   @ApiExcludeEndpoint()
   @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')

@@ -56,7 +56,7 @@ export async function createHttpApp(
     const route = req.routeOptions?.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
-    if (route !== '/metrics' && route !== '/health') {
+    if (route !== '/metrics' && route !== '/health' && route !== '/livez') {
       logger.info(
         {
           reqId: req.id,
