@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Prometheus metrics, served at /metrics. */
 export class Metrics {
@@ -8,12 +8,6 @@ export class Metrics {
     help: 'HTTP request duration by route and status',
     labelNames: ['method', 'route', 'status'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
-  readonly commands = new Counter({
-    name: 'purser_commands_total',
-    help: 'Commands executed, by command and outcome',
-    labelNames: ['command', 'outcome'] as const,
     registers: [this.registry],
   });
   readonly projectionCheckpoint = new Gauge({
