@@ -43,7 +43,9 @@ export class HealthController {
   }
 
   @Get('livez')
-  @ApiOkResponse({ description: 'Liveness: the process serves HTTP. Touches no engine (use /health for readiness).' })
+  @ApiOkResponse({
+    description: 'Liveness: the process serves HTTP. Touches no engine (use /health for readiness).',
+  })
   livez() {
     return { status: 'ok' };
   }
