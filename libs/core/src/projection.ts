@@ -80,6 +80,9 @@ interface Running {
   lastEventAt: string | null;
   error?: string;
   subscription?: Subscription;
+  /** Consecutive failures (backoff); reset once a batch is handled. */
+  failures: number;
+  retry?: NodeJS.Timeout;
 }
 
 export interface RunnerOptions {
@@ -126,23 +129,43 @@ export class ProjectionRunner {
     for (const p of this.projections) await this.startOne(p);
   }
 
-  private async startOne(projection: Projection): Promise<void> {
+  private async startOne(projection: Projection, failures = 0): Promise<void> {
     const checkpoint = await this.checkpoints.get(projection.name);
-    const run: Running = { projection, checkpoint, state: 'running', lastEventAt: null };
+    const run: Running = { projection, checkpoint, state: 'running', lastEventAt: null, failures };
     this.running.set(projection.name, run);
     run.subscription = this.events.subscribeToAll(
       { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 1000 },
       (batch) => this.apply(run, batch),
     );
-    run.subscription.done.catch((err: Error) => {
-      run.state = 'failed';
-      run.error = err.message;
-      this.logger.error({ projection: projection.name, err: err.message }, 'projection stopped on error');
-    });
+    run.subscription.done.then(
+      () => undefined,
+      (err: Error) => this.failed(run, err),
+    );
     this.logger.info(
       { projection: projection.name, checkpoint: checkpoint.toString() },
       'projection started',
     );
+  }
+
+  /**
+   * A handler failed (a bug, or an engine down). The projection is marked failed (/health answers 503) and restarted
+   * from its last checkpoint after a backoff (0.5 s doubling to 30 s), so a transient outage heals by itself and
+   * nothing is skipped: the failed batch is delivered again.
+   */
+  private failed(run: Running, err: Error): void {
+    if (this.running.get(run.projection.name) !== run || run.state === 'stopped') return;
+    run.state = 'failed';
+    run.error = err.message;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(run.failures, 6));
+    this.logger.error(
+      { projection: run.projection.name, err: err.message, retryInMs: delay, failures: run.failures + 1 },
+      'projection failed; restarting from its checkpoint',
+    );
+    run.retry = setTimeout(() => {
+      if (this.running.get(run.projection.name) !== run || run.state !== 'failed') return;
+      this.startOne(run.projection, run.failures + 1).catch((e: Error) => this.failed(run, e));
+    }, delay);
+    run.retry.unref();
   }
 
   private async apply(run: Running, batch: AllBatch): Promise<void> {
@@ -153,6 +176,7 @@ export class ProjectionRunner {
       );
       run.lastEventAt = batch.events[batch.events.length - 1].metadata.occurredAt;
     }
+    run.failures = 0;
     if (batch.checkpoint > run.checkpoint) {
       await this.checkpoints.advance(run.projection.name, batch.checkpoint);
       run.checkpoint = batch.checkpoint;
@@ -162,8 +186,9 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     for (const run of this.running.values()) {
+      if (run.retry) clearTimeout(run.retry);
+      run.state = 'stopped';
       await run.subscription?.stop();
-      if (run.state !== 'failed') run.state = 'stopped';
     }
   }
 
@@ -205,8 +230,10 @@ export class ProjectionRunner {
     const projection = this.projections.find((p) => p.name === name);
     if (!projection) throw new Error(`unknown projection ${name}; known: ${this.names().join(', ')}`);
     const previous = this.running.get(name);
+    if (previous?.retry) clearTimeout(previous.retry);
+    if (previous) previous.state = 'stopped';
     await previous?.subscription?.stop();
-    const run: Running = { projection, checkpoint: -1n, state: 'rebuilding', lastEventAt: null };
+    const run: Running = { projection, checkpoint: -1n, state: 'rebuilding', lastEventAt: null, failures: 0 };
     this.running.set(name, run);
     for (const c of projection.collections) await this.store.dropCollection(c.name);
     projection.reset?.();

@@ -1,0 +1,51 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('configuration', () => {
+  it('given no variables, then Purser runs embedded on port 3000 with data under ./data', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      eventStoreUrl: null,
+      mongodbUrl: null,
+      kafkaBrokers: null,
+      projections: 'in-process',
+      usageTopic: 'purser.usage.v1',
+      alertsTopic: 'purser.alerts.v1',
+    });
+    expect(c.dataDir).toMatch(/\/data$/);
+  });
+
+  it('given production addresses, then each port switches on its own', () => {
+    const c = loadConfig({ MONGODB_URL: 'mongodb://m:27017/p', KAFKA_BROKERS: 'k1:9092, k2:9092' });
+    expect(c).toMatchObject({
+      mongodbUrl: 'mongodb://m:27017/p',
+      kafkaBrokers: ['k1:9092', 'k2:9092'],
+      eventStoreUrl: null,
+    });
+  });
+
+  it('given several bad values, then one clear line per problem, and credentials are not echoed', () => {
+    let err: unknown;
+    try {
+      loadConfig({
+        PORT: '70000',
+        MONGODB_URL: 'postgres://u:secret@h/db',
+        KAFKA_BROKERS: 'nohost',
+        PURSER_PROJECTIONS: 'sometimes',
+        PURSER_ADMIN_TOKEN: 'short',
+      });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const problems = (err as ConfigError).problems;
+    expect(problems).toEqual([
+      'KAFKA_BROKERS entry "nohost" must be host:port',
+      'PURSER_ADMIN_TOKEN must be at least 16 characters',
+      'PORT="70000" must be an integer from 0 to 65535',
+      'MONGODB_URL="postgres://***@h/db" must be a URL starting with mongodb:// or mongodb+srv://',
+      'PURSER_PROJECTIONS="sometimes" must be one of: in-process, worker',
+    ]);
+    expect((err as Error).message).not.toContain('secret');
+  });
+});
