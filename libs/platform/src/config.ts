@@ -25,6 +25,8 @@ export interface PurserConfig {
   reservationTtlMs: number;
   /** How often expired reservations are looked for. */
   reservationSweepMs: number;
+  /** SQLite event store durability: 'normal' survives process crashes, 'full' also power loss. */
+  sqliteSynchronous: 'normal' | 'full';
 }
 
 export class ConfigError extends Error {
@@ -110,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     alertsTopic: topic('PURSER_ALERTS_TOPIC', 'purser.alerts.v1'),
     reservationTtlMs: int('PURSER_RESERVATION_TTL_MS', 300_000, 1000, 86_400_000),
     reservationSweepMs: int('PURSER_RESERVATION_SWEEP_MS', 1000, 50, 60_000),
+    sqliteSynchronous: oneOf('PURSER_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'normal'),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

@@ -27,7 +27,9 @@ export async function createEngines(config: PurserConfig, logger: PurserLogger):
   if (needsDir) mkdirSync(config.dataDir, { recursive: true });
   const eventStore: EventStore = config.eventStoreUrl
     ? new EsdbEventStore(config.eventStoreUrl)
-    : new SqliteEventStore(join(config.dataDir, 'events.sqlite'));
+    : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), {
+        synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
+      });
   const readStore: ReadStore = config.mongodbUrl
     ? await MongoReadStore.connect(config.mongodbUrl)
     : new SqliteReadStore(join(config.dataDir, 'read.sqlite'));

@@ -30,6 +30,12 @@ interface Row {
 export interface SqliteEventStoreOptions {
   /** How often a live subscription looks for events written by another process on the same file. */
   pollIntervalMs?: number;
+  /**
+   * NORMAL (default): in WAL mode every acknowledged append survives a crash of the process; an OS crash or power
+   * loss may lose the last commits. FULL: also fsync on every commit (durable against power loss, ~100x slower per
+   * commit on typical disks).
+   */
+  synchronous?: 'NORMAL' | 'FULL';
 }
 
 /**
@@ -55,7 +61,7 @@ export class SqliteEventStore implements EventStore {
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
