@@ -14,7 +14,7 @@ import {
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext } from '@purser/core';
-import { Ctx, ReadYourWrites, parseId, parseIfMatch } from '@purser/platform';
+import { Ctx, ReadYourWrites, parseId, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
 import {
   ChangeMembership,
   CreateOrg,
@@ -54,10 +54,6 @@ const IF_MATCH = {
   description: 'The revision you read; a stale one is refused with 409',
 };
 const asInstant = (asOf: string) => new Date(asOf).toISOString();
-const version = (ifMatch: string | undefined) => {
-  const v = parseIfMatch(ifMatch);
-  return v === undefined ? undefined : Number(v);
-};
 
 @ApiTags('orgs')
 @Controller('v1/orgs')
@@ -192,7 +188,7 @@ export class TeamsController {
   ) {
     parseId(orgId, 'orgId');
     parseId(teamId, 'teamId');
-    return this.commands.execute(new RenameTeam(ctx, orgId, teamId, body.name, version(ifMatch)));
+    return this.commands.execute(new RenameTeam(ctx, orgId, teamId, body.name, parseIfMatchVersion(ifMatch)));
   }
 
   @Post(':teamId/move')
@@ -210,7 +206,9 @@ export class TeamsController {
   ) {
     parseId(orgId, 'orgId');
     parseId(teamId, 'teamId');
-    return this.commands.execute(new MoveTeam(ctx, orgId, teamId, body.parentTeamId, version(ifMatch)));
+    return this.commands.execute(
+      new MoveTeam(ctx, orgId, teamId, body.parentTeamId, parseIfMatchVersion(ifMatch)),
+    );
   }
 
   @Delete(':teamId')
@@ -224,7 +222,7 @@ export class TeamsController {
   ) {
     parseId(orgId, 'orgId');
     parseId(teamId, 'teamId');
-    return this.commands.execute(new DeleteTeam(ctx, orgId, teamId, version(ifMatch)));
+    return this.commands.execute(new DeleteTeam(ctx, orgId, teamId, parseIfMatchVersion(ifMatch)));
   }
 }
 

@@ -180,7 +180,7 @@ export class PositionOnlyQuery {
   minPosition?: string;
 }
 
-export class RefusalsQuery {
+export class DecisionsQuery {
   @ApiPropertyOptional({ example: '2026-11-25T14:00:00Z' })
   @IsOptional()
   @Matches(/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/, { message: 'from must be an ISO-8601 instant' })
@@ -190,11 +190,6 @@ export class RefusalsQuery {
   @IsOptional()
   @Matches(/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/, { message: 'to must be an ISO-8601 instant' })
   to?: string;
-
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Matches(ID, { message: 'userId must be an id' })
-  userId?: string;
 
   @ApiPropertyOptional({ default: 100 })
   @IsOptional()
@@ -214,4 +209,18 @@ export class RefusalsQuery {
   @IsOptional()
   @Matches(POSITION, { message: 'minPosition must be a non-negative integer' })
   minPosition?: string;
+}
+
+export class RefusalsQuery extends DecisionsQuery {
+  @ApiPropertyOptional({ description: 'Only checks made for this user' })
+  @IsOptional()
+  @Matches(ID, { message: 'userId must be an id' })
+  userId?: string;
+}
+
+export class AlertsQuery extends DecisionsQuery {
+  @ApiPropertyOptional({ description: 'Only this quota' })
+  @IsOptional()
+  @Matches(ID, { message: 'quotaId must be an id' })
+  quotaId?: string;
 }

@@ -14,9 +14,11 @@ import {
 } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext, Filter, NotFoundError, READ_STORE, ReadStore } from '@purser/core';
-import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatch } from '@purser/platform';
+import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
 import {
+  AlertsQuery,
   ChangeQuotaDto,
+  DecisionsQuery,
   DefineQuotaDto,
   PositionOnlyQuery,
   QuotaCheckDto,
@@ -29,10 +31,6 @@ const IF_MATCH = {
   name: 'If-Match',
   required: false,
   description: 'The revision you read; a stale one is refused with 409',
-};
-const version = (h?: string) => {
-  const v = parseIfMatch(h);
-  return v === undefined ? undefined : Number(v);
 };
 
 @ApiTags('quotas')
@@ -83,7 +81,7 @@ export class QuotasController {
   ) {
     parseId(orgId, 'orgId');
     parseId(quotaId, 'quotaId');
-    return this.quotas.change(orgId, quotaId, { ...body }, version(ifMatch), ctx);
+    return this.quotas.change(orgId, quotaId, { ...body }, parseIfMatchVersion(ifMatch), ctx);
   }
 
   @Delete('quotas/:quotaId')
@@ -97,7 +95,7 @@ export class QuotasController {
   ) {
     parseId(orgId, 'orgId');
     parseId(quotaId, 'quotaId');
-    return this.quotas.remove(orgId, quotaId, version(ifMatch), ctx);
+    return this.quotas.remove(orgId, quotaId, parseIfMatchVersion(ifMatch), ctx);
   }
 
   @Get('users/:userId/quotas')
@@ -185,47 +183,31 @@ export class QuotasController {
 
   @Get('quota-alerts')
   @ApiOperation({ summary: 'Warnings and breaches, once per threshold (or breach) per quota and period' })
-  async alerts(@Param('orgId') orgId: string, @Query() q: RefusalsQuery) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
-    await this.quotas.org(orgId);
-    const filter: Filter = { orgId };
-    if (q.from || q.to)
-      filter.at = {
-        ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}),
-        ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}),
-      };
-    const page = await this.store.find(ALERTS, filter, {
-      sort: { at: 1 },
-      limit: q.limit ?? 100,
-      cursor: q.cursor,
-    });
-    return {
-      items: page.items.map(({ _id, position, ...r }) => ({
-        eventId: _id,
-        ...r,
-        position: String(Number(position)),
-      })),
-      nextCursor: page.nextCursor,
-    };
+  alerts(@Param('orgId') orgId: string, @Query() q: AlertsQuery) {
+    return this.decisions(ALERTS, orgId, q, q.quotaId ? { quotaId: q.quotaId } : {});
   }
 
   @Get('quota-refusals')
   @ApiOperation({
     summary: 'Audit: every refused check with the quota that refused it and the figures at that moment',
   })
-  async refusals(@Param('orgId') orgId: string, @Query() q: RefusalsQuery) {
+  refusals(@Param('orgId') orgId: string, @Query() q: RefusalsQuery) {
+    return this.decisions(REFUSALS, orgId, q, q.userId ? { 'requester.userId': q.userId } : {});
+  }
+
+  /** Alerts and refusals: facts of one org in time order, with cursor paging. */
+  private async decisions(collection: string, orgId: string, q: DecisionsQuery, extra: Filter) {
     parseId(orgId, 'orgId');
     await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
     await this.quotas.org(orgId);
-    const filter: Filter = { orgId };
-    if (q.from || q.to)
+    const filter: Filter = { orgId, ...extra };
+    if (q.from || q.to) {
       filter.at = {
         ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}),
         ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}),
       };
-    if (q.userId) filter['requester.userId'] = q.userId;
-    const page = await this.store.find(REFUSALS, filter, {
+    }
+    const page = await this.store.find(collection, filter, {
       sort: { at: 1 },
       limit: q.limit ?? 100,
       cursor: q.cursor,

@@ -46,3 +46,9 @@ export function parseIfMatch(value: string | undefined): bigint | undefined {
   }
   return BigInt(v);
 }
+
+/** If-Match for entities versioned inside a shared stream (teams, quotas): their own revision as a number. */
+export function parseIfMatchVersion(value: string | undefined): number | undefined {
+  const v = parseIfMatch(value);
+  return v === undefined ? undefined : Number(v);
+}
