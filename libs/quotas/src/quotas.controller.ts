@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext, Filter, NotFoundError, READ_STORE, ReadStore } from '@purser/core';
-import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
+import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatchVersion } from '@purser/platform';
 import {
   AlertsQuery,
   ChangeQuotaDto,
