@@ -806,6 +806,45 @@ export function readStoreContract(
     });
   });
 
+  describe('declared array fields', () => {
+    it('given a collection that declares its array fields, when filtering and paging, then arrays match by element and scalars page in index order', async () => {
+      const c = fresh('arr');
+      await store.ensureCollection({ name: c, arrays: ['tags'], indexes: [{ fields: { org: 1, name: 1 } }] });
+      const docs = Array.from({ length: 25 }, (_, i) => ({
+        _id: `d${String(i).padStart(2, '0')}`,
+        org: 'o',
+        name: `n${i % 5}`,
+        tags: [`t${i % 3}`, 'all'],
+      }));
+      await store.insertMany(c, docs);
+      const tagged = await store.find(
+        c,
+        { org: 'o', tags: { $in: ['t1'] } },
+        { sort: { name: 1 }, limit: 100 },
+      );
+      expect(tagged.items.map((d) => d._id)).toEqual(
+        docs
+          .filter((d) => d.tags.includes('t1'))
+          .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a._id < b._id ? -1 : 1))
+          .map((d) => d._id),
+      );
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { items: Document[]; nextCursor: string | null } = await store.find(
+          c,
+          { org: 'o' },
+          { sort: { name: 1 }, limit: 4, cursor },
+        );
+        seen.push(...page.items.map((d) => d._id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toHaveLength(25);
+      expect(new Set(seen).size).toBe(25);
+      expect(await store.count(c, { tags: 'all' })).toBe(25);
+    });
+  });
+
   describe('insertMany', () => {
     it('given some documents already stored, when inserting a batch again with new ones, then only the new ones are inserted and stored ones are untouched', async () => {
       const c = fresh('im');

@@ -90,6 +90,12 @@ export interface IndexSpec {
 
 export interface CollectionSpec {
   name: string;
+  /**
+   * Fields that may hold arrays (equality, $in and ranges on them match any element). When given, every other field
+   * holds scalars, which lets an adapter answer sorted, filtered queries straight from an index. When omitted, any
+   * field may hold an array. A document that breaks the declaration may be missed by filters.
+   */
+  arrays?: string[];
   indexes?: IndexSpec[];
 }
 

@@ -84,10 +84,11 @@ export class DirectoryProjection implements Projection {
   readonly name = DIRECTORY_PROJECTION;
   readonly filter = { streamPrefixes: DIRECTORY_STREAM_PREFIXES };
   readonly collections: CollectionSpec[] = [
-    { name: ORGS, indexes: [{ fields: { nameLower: 1 } }] },
-    { name: TEAMS, indexes: [{ fields: { orgId: 1, nameLower: 1 } }] },
+    { name: ORGS, arrays: [], indexes: [{ fields: { nameLower: 1 } }] },
+    { name: TEAMS, arrays: [], indexes: [{ fields: { orgId: 1, nameLower: 1 } }] },
     {
       name: USERS,
+      arrays: ['teamIds', 'searchTokens'],
       indexes: [
         { fields: { orgId: 1, usernameLower: 1 } },
         { fields: { emailLower: 1 } },

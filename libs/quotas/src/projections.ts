@@ -97,7 +97,11 @@ export class QuotaDecisionsProjection implements Projection {
       name: REFUSALS,
       indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, 'requester.userId': 1, at: 1 } }],
     },
-    { name: ALERTS, indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, quotaId: 1, at: 1 } }] },
+    {
+      name: ALERTS,
+      arrays: [],
+      indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, quotaId: 1, at: 1 } }],
+    },
   ];
 
   async handle(events: RecordedEvent[], store: ReadStore): Promise<void> {

@@ -137,9 +137,10 @@ export class ExpenditureProjection implements Projection {
   readonly name = EXPENDITURE_PROJECTION;
   readonly filter = { eventTypes: ['UsageRecorded', 'ExchangeRateSet'] };
   readonly collections: CollectionSpec[] = [
-    { name: BUCKETS, indexes: [{ fields: { orgId: 1, grain: 1, period: 1 } }] },
+    { name: BUCKETS, arrays: [], indexes: [{ fields: { orgId: 1, grain: 1, period: 1 } }] },
     {
       name: RECORDS,
+      arrays: ['teamPath'],
       indexes: [
         { fields: { orgId: 1, occurredAt: 1 } },
         { fields: { orgId: 1, userId: 1, occurredAt: 1 } },

@@ -39,7 +39,13 @@ const ITEMS: Array<[string, string]> = [
   ['Assistant', 'helper'],
   ['Prompt', 'summary-v2'],
 ];
-/** How long the consumer group may take to notice the killed member and hand its partitions to the new worker. */
+/**
+ * A worker serves /health only once its usage consumer has joined the group (UsageConsumer awaits subscribe at
+ * bootstrap). After a SIGKILL the group waits for the dead member's session to expire (30 s by default) before
+ * the new member gets partitions, so both waits allow well over that.
+ */
+const GROUP_JOIN_TIMEOUT_MS = 90_000;
+/** How long the consumer group and the projections may take to drain everything after the last send. */
 const DRAIN_TIMEOUT_MS = 150_000;
 
 // ---- exact decimal arithmetic, independent of the code under test ----
@@ -160,7 +166,8 @@ describeEngine(
   (brokers) => {
     const suffix = uniqueSuffix();
     const topic = `purser.usage.crash.${suffix}`;
-    const seed = Date.now() % 2 ** 31;
+    /** Set CRASH_SEED to replay the data of a failed run (its seed is in the failure message). */
+    const seed = Number(process.env.CRASH_SEED) || Date.now() % 2 ** 31;
     let dataDir: string;
     let server: TestServer;
     let bus: KafkaBus;
@@ -211,7 +218,7 @@ describeEngine(
               );
             },
             (s) => s === 200,
-            { timeoutMs: 30_000, intervalMs: 100, what: 'the worker to serve /health' },
+            { timeoutMs: GROUP_JOIN_TIMEOUT_MS, intervalMs: 100, what: 'the worker to serve /health' },
           ),
         w,
       );
@@ -222,7 +229,9 @@ describeEngine(
         return await fn();
       } catch (err) {
         const lines = (w ?? workers[workers.length - 1])?.log.slice(-30).join('\n') ?? '';
-        throw new Error(`${(err as Error).message}\n--- worker log (last lines) ---\n${lines}`);
+        throw new Error(
+          `${(err as Error).message}\n(CRASH_SEED=${seed})\n--- worker log (last lines) ---\n${lines}`,
+        );
       }
     };
 
@@ -246,6 +255,7 @@ describeEngine(
         dataDir,
         env: {
           ...env,
+          // CRASH_LOG=error shows the org server's errors (a 500 answer's cause).
           LOG_LEVEL: process.env.CRASH_LOG ?? 'silent',
           MONGODB_URL: undefined,
           EVENTSTORE_URL: undefined,

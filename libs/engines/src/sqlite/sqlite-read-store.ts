@@ -565,7 +565,14 @@ class FieldSql {
   readonly X: string;
   readonly T: string;
   private readonly P: string;
-  constructor(segs: readonly string[]) {
+  /**
+   * @param scalarOnly the collection declared which fields hold arrays and this is not one of them: no array branch,
+   *   so the condition is a plain (index-friendly) term and sorted queries can walk an index instead of sorting.
+   */
+  constructor(
+    segs: readonly string[],
+    private readonly scalarOnly = false,
+  ) {
     this.P = jsonPathLiteral(segs);
     this.X = `json_extract(doc, ${this.P})`;
     this.T = `json_type(doc, ${this.P})`;
@@ -618,6 +625,7 @@ class FieldSql {
   in(xs: Scalar[], p: Params): string {
     if (xs.length === 0) return '0';
     const scalar = this.scalarIn(xs, p);
+    if (this.scalarOnly) return `(${scalar})`;
     return `(${scalar} OR ${this.arr(this.elemIn(xs, p))})`;
   }
 
@@ -637,6 +645,10 @@ class FieldSql {
     } else {
       scalar = `(${this.X} ${o} ? AND ${this.T} IN ('true','false'))`;
       elem = `(je.type IN ('true','false') AND je.value ${o} ?)`;
+    }
+    if (this.scalarOnly) {
+      p.push(bindable(x));
+      return scalar;
     }
     p.push(bindable(x), bindable(x)); // one for the scalar branch, one for the array branch
     return `(${scalar} OR ${this.arr(elem)})`;
@@ -684,14 +696,18 @@ function idCond(c: CompiledCondition, p: Params): string {
 }
 
 /** Translates a compiled filter to a SQL condition on (id, doc), with the same semantics as matchesFilter. */
-export function filterToSql(filter: CompiledField[], p: Params): string {
+export function filterToSql(
+  filter: CompiledField[],
+  p: Params,
+  arrays: ReadonlySet<string> | null = null,
+): string {
   if (filter.length === 0) return '1';
   const parts: string[] = [];
   for (const f of filter) {
     if (f.path === '_id') {
       for (const c of f.conds) parts.push(idCond(c, p));
     } else {
-      const fs = new FieldSql(f.segs);
+      const fs = new FieldSql(f.segs, arrays !== null && !arrays.has(f.path));
       for (const c of f.conds) parts.push(fs.cond(c, p));
     }
   }
@@ -729,7 +745,14 @@ function cursorToSql(keys: SortKey[], values: Scalar[], p: Params): string {
     }
     return `(${after} OR (${eq} AND ${build(i + 1)}))`;
   };
-  return build(0);
+  const full = build(0);
+  // A plain leading bound lets SQLite seek the index to the cursor instead of walking from the first row.
+  const k0 = keys[0];
+  if (keys.length > 1 && k0.dir === 1 && values[0] !== null) {
+    p.push(values[0]);
+    return `(${full} AND ${fieldExpr(k0.segs)} >= ?)`;
+  }
+  return full;
 }
 
 /* ------------------------------------------------------ the adapter ------------------------------------------------------ */
@@ -737,6 +760,8 @@ function cursorToSql(keys: SortKey[], values: Scalar[], p: Params): string {
 interface Collection {
   name: string;
   table: string;
+  /** Fields declared to hold arrays (CollectionSpec.arrays); null when undeclared: any field may. */
+  arrays: ReadonlySet<string> | null;
   get: Database.Statement<[string], string>;
   insert: Database.Statement<[string, string]>;
   replace: Database.Statement<[string, string]>;
@@ -778,13 +803,17 @@ export function indexName(spec: IndexSpec): string {
   );
 }
 
+/**
+ * Index columns. A non-unique index also ends with the id: find() always sorts by _id last, and a rowid table's
+ * secondary index holds the rowid, not the id, so without it every sorted, paged query would need a full sort.
+ */
 function indexColumns(spec: IndexSpec): string {
-  return Object.entries(spec.fields)
-    .map(([path, dir]) => {
-      if (dir !== 1 && dir !== -1) throw bad('index', path, 'direction must be 1 or -1');
-      return `${fieldExpr(splitPath(path))} ${dir === 1 ? 'ASC' : 'DESC'}`;
-    })
-    .join(', ');
+  const cols = Object.entries(spec.fields).map(([path, dir]) => {
+    if (dir !== 1 && dir !== -1) throw bad('index', path, 'direction must be 1 or -1');
+    return `${fieldExpr(splitPath(path))} ${dir === 1 ? 'ASC' : 'DESC'}`;
+  });
+  if (!spec.unique && !('_id' in spec.fields)) cols.push('id ASC');
+  return cols.join(', ');
 }
 
 /** FNV-1a, to keep SQLite index names unique after sanitising. */
@@ -866,8 +895,9 @@ export class SqliteReadStore implements ReadStore {
       cols: indexColumns(idx),
     }));
     const c = this.collection(spec.name, true)!;
+    c.arrays = spec.arrays ? new Set(spec.arrays) : null;
     for (const { idx, name, cols } of indexes) {
-      const sqlName = `${c.table}__${name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60)}_${shortHash(name)}`;
+      const sqlName = `${c.table}__${name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60)}_${shortHash(`${name}|${cols}`)}`;
       try {
         this.db.exec(
           `CREATE ${idx.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS "${sqlName}" ON "${c.table}" (${cols})`,
@@ -928,7 +958,7 @@ export class SqliteReadStore implements ReadStore {
     const c = this.collection(collection, false);
     if (!c) return { items: [], nextCursor: null };
     const params: Params = [];
-    let where = filterToSql(compiled, params);
+    let where = filterToSql(compiled, params, c.arrays);
     if (after) where = `(${where}) AND ${cursorToSql(keys, after, params)}`;
     const sortExprs = keys.map((k) => fieldExpr(k.segs));
     const sql =
@@ -950,7 +980,7 @@ export class SqliteReadStore implements ReadStore {
     const c = this.collection(collection, false);
     if (!c) return 0;
     const params: Params = [];
-    const sql = `SELECT count(*) FROM "${c.table}" WHERE ${filterToSql(compiled, params)}`;
+    const sql = `SELECT count(*) FROM "${c.table}" WHERE ${filterToSql(compiled, params, c.arrays)}`;
     return this.query(c, sql)
       .pluck(true)
       .get(...params) as number;
@@ -1075,6 +1105,7 @@ export class SqliteReadStore implements ReadStore {
     const c: Collection = {
       name,
       table,
+      arrays: null,
       get: this.db.prepare<[string], string>(`SELECT doc FROM "${table}" WHERE id = ?`).pluck(),
       insert: this.db.prepare<[string, string]>(`INSERT INTO "${table}" (id, doc) VALUES (?, ?)`),
       replace: this.db.prepare<[string, string]>(`UPDATE "${table}" SET doc = ? WHERE id = ?`),
