@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { CommandContext, DomainEvent, EventMetadata, EventToAppend, RecordedEvent } from './events';
 import { EventStore, ExpectedRevision } from './event-store.port';
 import { WrongExpectedVersionError } from './errors';
 import { EventRegistry } from './registry';
+import { uuidv7 } from './ids';
 
 /**
  * A pure decider: business rules as plain functions, no I/O. Time, ids and the actor arrive in the command.
@@ -132,7 +132,7 @@ export class CommandExecutor {
 
   metadata(type: string, ctx: CommandContext, orgId: string | null, eventId?: string): EventMetadata {
     return {
-      eventId: eventId ?? randomUUID(),
+      eventId: eventId ?? uuidv7(),
       correlationId: ctx.correlationId,
       causationId: ctx.causationId ?? null,
       actor: ctx.actor,

@@ -9,3 +9,4 @@ export * from './decider';
 export * from './projection';
 export * from './money';
 export * from './periods';
+export * from './ids';

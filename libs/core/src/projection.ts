@@ -83,10 +83,18 @@ interface Running {
   /** Consecutive failures (backoff); reset once a batch is handled. */
   failures: number;
   retry?: NodeJS.Timeout;
+  /** When the checkpoint was last saved, and the pending save of an in-memory advance. */
+  savedAt: number;
+  saveTimer?: NodeJS.Timeout;
 }
 
+const CHECKPOINT_SAVE_MS = 250;
+
 export interface RunnerOptions {
+  /** Largest live batch (default 1,000). */
   batchSize?: number;
+  /** Batch read while rebuilding (default 20,000: fewer, larger read-model writes). */
+  rebuildBatchSize?: number;
 }
 
 /**
@@ -131,7 +139,14 @@ export class ProjectionRunner {
 
   private async startOne(projection: Projection, failures = 0): Promise<void> {
     const checkpoint = await this.checkpoints.get(projection.name);
-    const run: Running = { projection, checkpoint, state: 'running', lastEventAt: null, failures };
+    const run: Running = {
+      projection,
+      checkpoint,
+      state: 'running',
+      lastEventAt: null,
+      failures,
+      savedAt: 0,
+    };
     this.running.set(projection.name, run);
     run.subscription = this.events.subscribeToAll(
       { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 1000 },
@@ -177,11 +192,37 @@ export class ProjectionRunner {
       run.lastEventAt = batch.events[batch.events.length - 1].metadata.occurredAt;
     }
     run.failures = 0;
-    if (batch.checkpoint > run.checkpoint) {
-      await this.checkpoints.advance(run.projection.name, batch.checkpoint);
-      run.checkpoint = batch.checkpoint;
-      this.emitter.emit('advanced');
+    if (batch.checkpoint <= run.checkpoint) return;
+    run.checkpoint = batch.checkpoint;
+    // A batch that changed nothing (only filtered-out events) moves the checkpoint in memory; it is saved at most
+    // four times a second, so busy stores do not pay a write per append per projection. Handled events save it at once.
+    if (batch.events.length || Date.now() - run.savedAt >= CHECKPOINT_SAVE_MS) await this.save(run);
+    else this.scheduleSave(run);
+    this.emitter.emit('advanced');
+  }
+
+  private async save(run: Running): Promise<void> {
+    if (run.saveTimer) {
+      clearTimeout(run.saveTimer);
+      run.saveTimer = undefined;
     }
+    const position = run.checkpoint;
+    await this.checkpoints.advance(run.projection.name, position);
+    run.savedAt = Date.now();
+  }
+
+  private scheduleSave(run: Running): void {
+    if (run.saveTimer) return;
+    run.saveTimer = setTimeout(() => {
+      run.saveTimer = undefined;
+      this.save(run).catch((err: Error) =>
+        this.logger.warn(
+          { projection: run.projection.name, err: err.message },
+          'checkpoint save failed; will retry',
+        ),
+      );
+    }, CHECKPOINT_SAVE_MS);
+    run.saveTimer.unref();
   }
 
   async stop(): Promise<void> {
@@ -189,6 +230,7 @@ export class ProjectionRunner {
       if (run.retry) clearTimeout(run.retry);
       run.state = 'stopped';
       await run.subscription?.stop();
+      if (run.saveTimer) await this.save(run).catch(() => undefined);
     }
   }
 
@@ -233,7 +275,14 @@ export class ProjectionRunner {
     if (previous?.retry) clearTimeout(previous.retry);
     if (previous) previous.state = 'stopped';
     await previous?.subscription?.stop();
-    const run: Running = { projection, checkpoint: -1n, state: 'rebuilding', lastEventAt: null, failures: 0 };
+    const run: Running = {
+      projection,
+      checkpoint: -1n,
+      state: 'rebuilding',
+      lastEventAt: null,
+      failures: 0,
+      savedAt: 0,
+    };
     this.running.set(name, run);
     for (const c of projection.collections) await this.store.dropCollection(c.name);
     projection.reset?.();
@@ -246,7 +295,7 @@ export class ProjectionRunner {
       const batch = await this.events.readAll({
         after: run.checkpoint,
         filter: projection.filter,
-        maxCount: this.options.batchSize ?? 5000,
+        maxCount: this.options.rebuildBatchSize ?? 20_000,
       });
       if (batch.checkpoint <= run.checkpoint) break;
       await this.apply(run, batch);

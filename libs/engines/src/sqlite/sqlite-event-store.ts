@@ -18,14 +18,8 @@ import {
   WrongExpectedVersionError,
 } from '@purser/core';
 
-interface Row {
-  position: number;
-  stream_id: string;
-  revision: number;
-  type: string;
-  data: string;
-  metadata: string;
-}
+/** position, stream_id, revision, type, data, metadata (rows read as arrays: cheaper than objects). */
+type Row = [number, string, number, string, string, string];
 
 export interface SqliteEventStoreOptions {
   /** How often a live subscription looks for events written by another process on the same file. */
@@ -111,12 +105,16 @@ export class SqliteEventStore implements EventStore {
       byEventId: this.db.prepare<[string], { position: number; stream_id: string; revision: number }>(
         'SELECT position, stream_id, revision FROM events WHERE event_id = ?',
       ),
-      readStream: this.db.prepare<[string, number, number], Row>(
-        'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
-      ),
-      readAll: this.db.prepare<[number, number], Row>(
-        'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
-      ),
+      readStream: this.db
+        .prepare<[string, number, number], Row>(
+          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
+        )
+        .raw(true),
+      readAll: this.db
+        .prepare<[number, number], Row>(
+          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
+        )
+        .raw(true),
       head: this.db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
     };
   }
@@ -230,14 +228,14 @@ export class SqliteEventStore implements EventStore {
     const max = options.maxCount ?? 1000;
     if (!hasFilter(options.filter)) {
       const rows = this.stmts.readAll.all(after, max);
-      const checkpoint = rows.length ? rows[rows.length - 1].position : after;
+      const checkpoint = rows.length ? rows[rows.length - 1][0] : after;
       return { events: rows.map(toRecorded), checkpoint: BigInt(checkpoint) };
     }
     // Filtered: scan up to the head as of now, so the checkpoint can move past filtered-out events.
     const head = this.stmts.head.get()?.p ?? -1;
     const stmt = this.filteredRead(options.filter!);
     const rows = stmt.all(after, head, ...filterParams(options.filter!), max) as Row[];
-    const checkpoint = rows.length === max ? rows[rows.length - 1].position : Math.max(head, after);
+    const checkpoint = rows.length === max ? rows[rows.length - 1][0] : Math.max(head, after);
     return { events: rows.map(toRecorded), checkpoint: BigInt(checkpoint) };
   }
 
@@ -250,10 +248,12 @@ export class SqliteEventStore implements EventStore {
       if (filter.eventTypes?.length) ands.push(`type IN (${filter.eventTypes.map(() => '?').join(',')})`);
       for (let i = 0; i < (filter.streamPrefixes?.length ?? 0); i++) ors.push('substr(stream_id, 1, ?) = ?');
       if (ors.length) ands.push(`(${ors.join(' OR ')})`);
-      stmt = this.db.prepare(
-        `SELECT position, stream_id, revision, type, data, metadata FROM events
+      stmt = this.db
+        .prepare(
+          `SELECT position, stream_id, revision, type, data, metadata FROM events
          WHERE position > ? AND position <= ? AND ${ands.join(' AND ')} ORDER BY position LIMIT ?`,
-      );
+        )
+        .raw(true);
       this.filteredReads.set(key, stmt);
     }
     return stmt;
@@ -333,11 +333,11 @@ function filterParams(filter: EventFilter): unknown[] {
 
 function toRecorded(r: Row): RecordedEvent {
   return {
-    streamId: r.stream_id,
-    revision: BigInt(r.revision),
-    position: BigInt(r.position),
-    type: r.type,
-    data: JSON.parse(r.data),
-    metadata: JSON.parse(r.metadata),
-  };
+    streamId: r[1],
+    revision: BigInt(r[2]),
+    position: BigInt(r[0]),
+    type: r[3],
+    data: JSON.parse(r[4]),
+    metadata: JSON.parse(r[5]),
+  } as RecordedEvent;
 }

@@ -1,0 +1,19 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * UUID version 7: a millisecond timestamp followed by random bits. Ids made close in time sort close together, so
+ * the event store's unique index on event ids grows at its end instead of at random places (appends at 1M events
+ * run several times faster than with random v4 ids).
+ */
+export function uuidv7(now = Date.now()): string {
+  const b = randomBytes(16);
+  let ts = now;
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ts % 256;
+    ts = Math.floor(ts / 256);
+  }
+  b[6] = (b[6] & 0x0f) | 0x70;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
