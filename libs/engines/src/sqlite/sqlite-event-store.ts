@@ -24,6 +24,8 @@ type Row = [number, string, number, string, string, string];
 export interface SqliteEventStoreOptions {
   /** How often a live subscription looks for events written by another process on the same file. */
   pollIntervalMs?: number;
+  /** How long a caught-up subscription lets appends accumulate before it reads them (default 2 ms). */
+  coalesceMs?: number;
   /**
    * NORMAL (default): in WAL mode every acknowledged append survives a crash of the process; an OS crash or power
    * loss may lose the last commits. FULL: also fsync on every commit (durable against power loss, ~100x slower per
@@ -42,6 +44,7 @@ export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly emitter = new EventEmitter();
   private readonly pollIntervalMs: number;
+  private readonly coalesceMs: number;
   private closed = false;
   private readonly stmts: ReturnType<SqliteEventStore['prepare']>;
   private readonly appendTx: (
@@ -75,6 +78,7 @@ export class SqliteEventStore implements EventStore {
       ) WITHOUT ROWID;
     `);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
+    this.coalesceMs = options.coalesceMs ?? 2;
     this.emitter.setMaxListeners(0);
     this.stmts = this.prepare();
     this.appendTx = this.db.transaction((streamId, events, expected) =>
@@ -262,7 +266,16 @@ export class SqliteEventStore implements EventStore {
   subscribeToAll(options: SubscribeOptions, handler: (batch: AllBatch) => Promise<void>): Subscription {
     let stopped = false;
     let wake: (() => void) | null = null;
-    const onAppend = () => wake?.();
+    // Appends in quick succession (quota checks append several times each) wake a caught-up subscription once per
+    // coalescing window rather than once per append, so N subscriptions do not each re-read the store per append.
+    let pending: NodeJS.Timeout | null = null;
+    const onAppend = () => {
+      if (pending || !wake) return;
+      pending = setTimeout(() => {
+        pending = null;
+        wake?.();
+      }, this.coalesceMs);
+    };
     this.emitter.on('appended', onAppend);
     let after = options.after ?? -1n;
     const loop = async () => {
@@ -290,6 +303,7 @@ export class SqliteEventStore implements EventStore {
         }
       } finally {
         this.emitter.off('appended', onAppend);
+        if (pending) clearTimeout(pending);
       }
     };
     const done = new Promise<void>((resolve) => setImmediate(resolve)).then(loop);
