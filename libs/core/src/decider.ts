@@ -1,6 +1,6 @@
 import { CommandContext, DomainEvent, EventMetadata, EventToAppend, RecordedEvent } from './events';
 import { EventStore, ExpectedRevision } from './event-store.port';
-import { WrongExpectedVersionError } from './errors';
+import { StaleStateError, WrongExpectedVersionError } from './errors';
 import { EventRegistry } from './registry';
 import { uuidv7 } from './ids';
 
@@ -100,10 +100,16 @@ export class CommandExecutor {
       position = cached.position;
     }
     const newer = await this.store.readStream(streamId, { fromRevision: revision + 1n });
-    for (const r of newer) {
-      state = decider.evolve(state, this.registry.upcast(r) as unknown as E);
-      revision = r.revision;
-      position = r.position;
+    try {
+      for (const r of newer) {
+        state = decider.evolve(state, this.registry.upcast(r) as unknown as E);
+        revision = r.revision;
+        position = r.position;
+      }
+    } catch (err) {
+      // Another fold advanced the cached state while this one read: start over from the newest cache.
+      if (err instanceof StaleStateError) return this.current(streamId, decider);
+      throw err;
     }
     if (revision >= 0n) {
       this.cache.delete(streamId);

@@ -64,3 +64,8 @@ export class NotReadyError extends PurserError {
 export class DuplicateKeyError extends PurserError {
   readonly statusCode = 409;
 }
+
+/** A decider was handed a state that a newer fold has superseded; the command is retried on a fresh state. */
+export class StaleStateError extends PurserError {
+  readonly statusCode = 409;
+}

@@ -1,4 +1,4 @@
-import { Decider, LimitExceededError, formatNanos, toNanos } from '@purser/core';
+import { Decider, LimitExceededError, StaleStateError, formatNanos, toNanos } from '@purser/core';
 import { LedgerEvent, Metric, QuotaDefinition, Requester } from './events';
 
 export interface Reservation {
@@ -6,10 +6,82 @@ export interface Reservation {
   expiresAt: string;
 }
 
+/**
+ * The reservations held on one ledger. A hot ledger (an org-wide quota) can hold hundreds of thousands of live
+ * reservations, so folding must not copy them per event: the book is updated in place and handed from each state to
+ * the next. A state whose book has since moved on is stale; deciding on it throws StaleStateError and the command
+ * is retried on a fresh state, exactly like a version conflict. Totals are kept incrementally, and expired entries
+ * are found from an expiry queue, so a decision costs O(expired since the last sweep), not O(held).
+ */
+export class ReservationBook {
+  private readonly live = new Map<string, Reservation>();
+  private queue: Array<{ id: string; expiresAt: string }> = [];
+  private head = 0;
+  private total = 0n;
+  version = 0;
+
+  get(id: string): Reservation | undefined {
+    return this.live.get(id);
+  }
+
+  add(id: string, r: Reservation): void {
+    const prev = this.live.get(id);
+    if (prev) this.total -= prev.amount;
+    this.live.set(id, r);
+    this.total += r.amount;
+    // Keep the queue ordered by expiry: usually an append (the TTL is constant), else a binary-searched insert.
+    const q = this.queue;
+    if (q.length === this.head || q[q.length - 1].expiresAt <= r.expiresAt)
+      q.push({ id, expiresAt: r.expiresAt });
+    else {
+      let lo = this.head;
+      let hi = q.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (q[mid].expiresAt <= r.expiresAt) lo = mid + 1;
+        else hi = mid;
+      }
+      q.splice(lo, 0, { id, expiresAt: r.expiresAt });
+    }
+  }
+
+  remove(id: string): void {
+    const r = this.live.get(id);
+    if (!r) return;
+    this.live.delete(id);
+    this.total -= r.amount;
+    while (
+      this.head < this.queue.length &&
+      this.live.get(this.queue[this.head].id)?.expiresAt !== this.queue[this.head].expiresAt
+    )
+      this.head++;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** What the live (not yet expired at `now`) reservations hold. */
+  heldAt(now: string): bigint {
+    let expired = 0n;
+    for (let i = this.head; i < this.queue.length && this.queue[i].expiresAt <= now; i++) {
+      const r = this.live.get(this.queue[i].id);
+      if (r && r.expiresAt === this.queue[i].expiresAt) expired += r.amount;
+    }
+    return this.total - expired;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+}
+
 /** One quota in one period: what was used, what is held, what was already announced. */
 export interface LedgerState {
   used: bigint;
-  reservations: ReadonlyMap<string, Reservation>;
+  /** null before the first reservation; owned by the newest state only (see ReservationBook). */
+  book: ReservationBook | null;
+  bookVersion: number;
   warned: ReadonlySet<number>;
   breached: boolean;
   /** Global position of the last usage counted here: usage is counted in position order, so this dedupes redeliveries. */
@@ -50,9 +122,18 @@ export type LedgerCommand =
 
 /** The live reservations' total at an instant (expired ones hold nothing, even before their expiry is recorded). */
 export function reservedAt(state: LedgerState, now: string): bigint {
-  let sum = 0n;
-  for (const r of state.reservations.values()) if (r.expiresAt > now) sum += r.amount;
-  return sum;
+  return current(state)?.heldAt(now) ?? 0n;
+}
+
+/** The state's book, refusing a state that a newer fold has superseded. */
+function current(state: LedgerState): ReservationBook | null {
+  if (state.book && state.book.version !== state.bookVersion)
+    throw new StaleStateError('ledger state superseded by a newer fold');
+  return state.book;
+}
+
+function held(state: LedgerState, id: string): Reservation | undefined {
+  return current(state)?.get(id);
 }
 
 /** Raised when a hard quota refuses a reservation; carries the figures for the answer and the audit. */
@@ -105,7 +186,8 @@ function announcements(c: QuotaTerms, state: LedgerState, used: bigint): LedgerE
 export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
   initialState: {
     used: 0n,
-    reservations: new Map(),
+    book: null,
+    bookVersion: 0,
     warned: new Set(),
     breached: false,
     lastUsagePosition: -1n,
@@ -132,15 +214,15 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
       }
       case 'Count': {
         if (c.usagePosition <= state.lastUsagePosition) return [];
-        const held = c.reservationId ? state.reservations.get(c.reservationId) : undefined;
+        const heldRes = c.reservationId ? held(state, c.reservationId) : undefined;
         const used = state.used + c.amount;
-        const counted: LedgerEvent = held
+        const counted: LedgerEvent = heldRes
           ? {
               type: 'ReservationSettled',
               data: {
                 ...base(c),
                 reservationId: c.reservationId!,
-                estimate: formatNanos(held.amount),
+                estimate: formatNanos(heldRes.amount),
                 actual: formatNanos(c.amount),
                 usageId: c.usageId,
                 usagePosition: c.usagePosition.toString(),
@@ -159,27 +241,27 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
         return [counted, ...announcements(c, state, used)];
       }
       case 'Release': {
-        const held = state.reservations.get(c.reservationId);
-        if (!held) return [];
+        const r = held(state, c.reservationId);
+        if (!r) return [];
         return [
           {
             type: 'ReservationReleased',
             data: {
               ...base(c),
               reservationId: c.reservationId,
-              amount: formatNanos(held.amount),
+              amount: formatNanos(r.amount),
               reason: c.reason,
             },
           },
         ];
       }
       case 'Expire': {
-        const held = state.reservations.get(c.reservationId);
-        if (!held || held.expiresAt > c.now) return [];
+        const r = held(state, c.reservationId);
+        if (!r || r.expiresAt > c.now) return [];
         return [
           {
             type: 'ReservationExpired',
-            data: { ...base(c), reservationId: c.reservationId, amount: formatNanos(held.amount) },
+            data: { ...base(c), reservationId: c.reservationId, amount: formatNanos(r.amount) },
           },
         ];
       }
@@ -206,27 +288,26 @@ export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
   },
   evolve(state, e) {
     switch (e.type) {
-      case 'QuotaReserved': {
-        const reservations = new Map(state.reservations);
-        reservations.set(e.data.reservationId, {
-          amount: toNanos(e.data.amount),
-          expiresAt: e.data.expiresAt,
-        });
-        return { ...state, reservations };
-      }
+      case 'QuotaReserved':
       case 'ReservationSettled':
       case 'ReservationReleased':
       case 'ReservationExpired': {
-        const reservations = new Map(state.reservations);
-        reservations.delete(e.data.reservationId);
+        // Hand the book over to the new state (see ReservationBook); the previous state becomes stale.
+        const book = state.book ?? new ReservationBook();
+        if (state.book && book.version !== state.bookVersion)
+          throw new StaleStateError('ledger state superseded by a newer fold');
+        if (e.type === 'QuotaReserved')
+          book.add(e.data.reservationId, { amount: toNanos(e.data.amount), expiresAt: e.data.expiresAt });
+        else book.remove(e.data.reservationId);
+        book.version++;
+        const next = { ...state, book, bookVersion: book.version };
         return e.type === 'ReservationSettled'
           ? {
-              ...state,
-              reservations,
+              ...next,
               used: state.used + toNanos(e.data.actual),
               lastUsagePosition: BigInt(e.data.usagePosition),
             }
-          : { ...state, reservations };
+          : next;
       }
       case 'UsageCounted':
         return {

@@ -9,6 +9,7 @@ import {
   READ_STORE,
   ReadStore,
   RuleViolationError,
+  StaleStateError,
   ValidationError,
   convertNanos,
   formatNanos,
@@ -39,7 +40,7 @@ import {
   Requester,
 } from './events';
 import { QuotaEntry, applies, liveQuota, quotaBookDecider } from './book.decider';
-import { LedgerState, QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
+import { QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
 
 export const RESERVATIONS = 'quota_reservations';
 export const REFUSALS = 'quota_refusals';
@@ -228,10 +229,9 @@ export class QuotasService {
     now = new Date().toISOString(),
   ): Promise<QuotaView> {
     const period = periodOf(q, now, timeZone);
-    const { state } = await this.executor.current(QuotaStreams.ledger(q.quotaId, period.key), ledgerDecider);
-    const reserved = reservedAt(state, now);
+    const { used, reserved } = await this.figures(q.quotaId, period.key, now);
     const limit = toNanos(q.limit);
-    const left = limit - state.used - reserved;
+    const left = limit - used - reserved;
     return {
       quotaId: q.quotaId,
       entityType: q.entityType,
@@ -245,7 +245,7 @@ export class QuotasService {
       enforcement: q.enforcement,
       thresholds: q.thresholds,
       currentPeriod: period,
-      used: formatNanos(state.used),
+      used: formatNanos(used),
       reserved: formatNanos(reserved),
       remaining: formatNanos(left > 0n ? left : 0n),
       revision: String(q.version),
@@ -537,8 +537,16 @@ export class QuotasService {
     );
   }
 
-  async ledgerState(quotaId: string, period: string): Promise<LedgerState> {
-    return (await this.executor.current(QuotaStreams.ledger(quotaId, period), ledgerDecider)).state;
+  /** Used and reserved on a ledger now (a state superseded by a concurrent fold is simply read again). */
+  async figures(quotaId: string, period: string, now: string): Promise<{ used: bigint; reserved: bigint }> {
+    for (;;) {
+      const { state } = await this.executor.current(QuotaStreams.ledger(quotaId, period), ledgerDecider);
+      try {
+        return { used: state.used, reserved: reservedAt(state, now) };
+      } catch (err) {
+        if (!(err instanceof StaleStateError)) throw err;
+      }
+    }
   }
 }
 
