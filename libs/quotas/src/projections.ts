@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import {
   CollectionSpec,
   CommandExecutor,
+  Document,
+  UpdateOp,
   MessageBus,
   Projection,
   ReadStore,
@@ -91,10 +93,12 @@ export class QuotaDecisionsProjection implements Projection {
   readonly collections: CollectionSpec[] = [
     {
       name: RESERVATIONS,
+      arrays: [],
       indexes: [{ fields: { state: 1, expiresAt: 1 } }, { fields: { reservationId: 1 } }],
     },
     {
       name: REFUSALS,
+      arrays: [],
       indexes: [{ fields: { orgId: 1, at: 1 } }, { fields: { orgId: 1, 'requester.userId': 1, at: 1 } }],
     },
     {
@@ -104,67 +108,63 @@ export class QuotaDecisionsProjection implements Projection {
     },
   ];
 
+  /** One write per collection per batch: reservations as ordered single-document updates, the rest as inserts. */
   async handle(events: RecordedEvent[], store: ReadStore): Promise<void> {
+    const alerts: Document[] = [];
+    const refusals: Document[] = [];
+    const ops: UpdateOp[] = [];
     for (const e of events as RecordedEvent<LedgerEvent>[]) {
       const d = e.data;
       const at = e.metadata.occurredAt;
+      const position = padPosition(e.position);
       if (e.type === 'QuotaWarningReached' || e.type === 'QuotaBreached') {
-        await store.insertMany(ALERTS, [
-          { _id: e.metadata.eventId, type: e.type, ...e.data, at, position: padPosition(e.position) },
-        ]);
-        continue;
-      }
-      if (e.type === 'QuotaCheckRefused') {
-        const r = e.data;
-        await store.insertMany(REFUSALS, [
-          {
-            _id: e.metadata.eventId,
-            ...r,
-            at,
-            actor: e.metadata.actor,
-            correlationId: e.metadata.correlationId,
-            position: padPosition(e.position),
-          },
-        ]);
-        continue;
-      }
-      if (!('reservationId' in d)) continue;
-      const id = `${d.reservationId}|${d.quotaId}`;
-      if (e.type === 'QuotaReserved') {
-        await store.update(
-          RESERVATIONS,
-          id,
-          {
-            $set: {
-              reservationId: d.reservationId,
-              orgId: d.orgId,
-              quotaId: d.quotaId,
-              period: d.period,
-              amount: e.data.amount,
-              expiresAt: e.data.expiresAt,
-              requester: e.data.requester,
-              state: 'live',
-              at,
-              _pos: padPosition(e.position),
+        alerts.push({ _id: e.metadata.eventId, type: e.type, ...e.data, at, position });
+      } else if (e.type === 'QuotaCheckRefused') {
+        refusals.push({
+          _id: e.metadata.eventId,
+          ...e.data,
+          at,
+          actor: e.metadata.actor,
+          correlationId: e.metadata.correlationId,
+          position,
+        });
+      } else if ('reservationId' in d) {
+        const id = `${d.reservationId}|${d.quotaId}`;
+        const guard = positionGuard(e.position);
+        if (e.type === 'QuotaReserved') {
+          const { reservationId, orgId, quotaId, period, amount, expiresAt, requester } = e.data;
+          ops.push({
+            id,
+            update: {
+              $set: {
+                reservationId,
+                orgId,
+                quotaId,
+                period,
+                amount,
+                expiresAt,
+                requester,
+                state: 'live',
+                at,
+                _pos: position,
+              },
             },
-          },
-          { upsert: true, guard: positionGuard(e.position) },
-        );
-      } else {
-        const state =
-          e.type === 'ReservationSettled'
-            ? 'settled'
-            : e.type === 'ReservationReleased'
-              ? 'released'
-              : 'expired';
-        await store.update(
-          RESERVATIONS,
-          id,
-          { $set: { state, closedAt: at, _pos: padPosition(e.position) } },
-          { guard: positionGuard(e.position) },
-        );
+            options: { upsert: true, guard },
+          });
+        } else {
+          const state =
+            e.type === 'ReservationSettled'
+              ? 'settled'
+              : e.type === 'ReservationReleased'
+                ? 'released'
+                : 'expired';
+          ops.push({ id, update: { $set: { state, closedAt: at, _pos: position } }, options: { guard } });
+        }
       }
     }
+    if (alerts.length) await store.insertMany(ALERTS, alerts);
+    if (refusals.length) await store.insertMany(REFUSALS, refusals);
+    if (ops.length) await store.bulkUpdate(RESERVATIONS, ops);
   }
 }
 

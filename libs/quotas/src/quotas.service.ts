@@ -11,6 +11,7 @@ import {
   RuleViolationError,
   StaleStateError,
   ValidationError,
+  WrongExpectedVersionError,
   convertNanos,
   formatNanos,
   isCurrency,
@@ -41,6 +42,7 @@ import {
 } from './events';
 import { QuotaEntry, applies, liveQuota, quotaBookDecider } from './book.decider';
 import { QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
+import { LedgerEvent } from './events';
 
 export const RESERVATIONS = 'quota_reservations';
 export const REFUSALS = 'quota_refusals';
@@ -390,62 +392,85 @@ export class QuotasService {
       weights.set(q.quotaId, w);
     }
 
-    const reserved: Array<{ q: QuotaEntry; period: string }> = [];
+    const ledgers = quotas.map((q) => ({ q, period: periodOf(q, now, org.timeZone).key }));
     let position = -1n;
     let refusal: QuotaRefusal | null = null;
-    for (const q of quotas) {
-      const period = periodOf(q, now, org.timeZone).key;
-      try {
-        const r = await this.executor.execute(
-          QuotaStreams.ledger(q.quotaId, period),
-          ledgerDecider,
-          {
-            type: 'Reserve',
-            quota: q,
-            period,
-            reservationId,
-            amount: weights.get(q.quotaId)!,
-            now,
-            expiresAt,
-            requester,
-          },
-          ctx,
-          { orgId, maxRetries: LEDGER_RETRIES },
-        );
-        if (r.position > position) position = r.position;
-        reserved.push({ q, period });
-      } catch (err) {
-        if (!(err instanceof QuotaRefusal)) {
-          await this.releaseAll(reserved, reservationId, 'check failed', ctx, orgId);
-          throw err;
-        }
-        refusal = err;
-        const r = await this.executor.execute(
-          QuotaStreams.ledger(q.quotaId, period),
-          ledgerDecider,
-          {
-            type: 'RecordRefusal',
-            quota: q,
-            period,
-            reservationId,
-            requested: weights.get(q.quotaId)!,
-            now,
-            requester,
-          },
-          ctx,
-          { orgId, maxRetries: LEDGER_RETRIES },
-        );
-        if (r.position > position) position = r.position;
-        const released = await this.releaseAll(
-          reserved,
+    for (let attempt = 0; ; attempt++) {
+      // Decide every reservation on the ledgers as read, then append them all at once, each conditioned on the
+      // revision it was decided on (one transaction on SQLite). A ledger that moved meanwhile fails its append:
+      // what did land is released and the check is decided again. No decision ever rests on a stale figure.
+      const decided: Array<{
+        q: QuotaEntry;
+        period: string;
+        streamId: string;
+        revision: bigint;
+        events: LedgerEvent[];
+      }> = [];
+      let stale = false;
+      for (const { q, period } of ledgers) {
+        const streamId = QuotaStreams.ledger(q.quotaId, period);
+        const { state, revision } = await this.executor.current(streamId, ledgerDecider);
+        const command = {
+          type: 'Reserve' as const,
+          quota: q,
+          period,
           reservationId,
-          `refused by quota ${q.quotaId}`,
-          ctx,
-          orgId,
-        );
-        if (released > position) position = released;
-        break;
+          amount: weights.get(q.quotaId)!,
+          now,
+          expiresAt,
+          requester,
+        };
+        try {
+          decided.push({ q, period, streamId, revision, events: ledgerDecider.decide(command, state) });
+        } catch (err) {
+          if (err instanceof StaleStateError) {
+            stale = true;
+            break;
+          }
+          if (!(err instanceof QuotaRefusal)) throw err;
+          refusal = err;
+          const r = await this.executor.execute(
+            streamId,
+            ledgerDecider,
+            {
+              type: 'RecordRefusal',
+              quota: q,
+              period,
+              reservationId,
+              requested: weights.get(q.quotaId)!,
+              now,
+              requester,
+            },
+            ctx,
+            { orgId, maxRetries: LEDGER_RETRIES },
+          );
+          position = r.position;
+          break;
+        }
       }
+      if (refusal) break;
+      if (stale) continue;
+      const outcomes = await this.events.appendMany(
+        decided.map((d) => ({
+          streamId: d.streamId,
+          events: this.executor.toAppend(d.events, ctx, orgId),
+          expected: d.revision < 0n ? ('no_stream' as const) : d.revision,
+        })),
+      );
+      const landed = decided.filter((_, i) => outcomes[i].ok);
+      for (const o of outcomes) if (o.ok && o.result.position > position) position = o.result.position;
+      if (landed.length === decided.length) break;
+      const failure = outcomes.find((o) => !o.ok) as { ok: false; error: Error };
+      const released = await this.releaseAll(
+        landed,
+        reservationId,
+        'retried after a concurrent check',
+        ctx,
+        orgId,
+      );
+      if (released > position) position = released;
+      if (!(failure.error instanceof WrongExpectedVersionError) || attempt >= LEDGER_RETRIES)
+        throw failure.error;
     }
     const views = await Promise.all(quotas.map((q) => this.view(orgId, q, org.timeZone, now)));
     return {
