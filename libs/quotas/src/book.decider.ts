@@ -136,3 +136,30 @@ export function applies(
       return q.entityId === u.userId;
   }
 }
+
+const byEntity = new WeakMap<QuotaBookState, Map<string, QuotaEntry[]>>();
+
+/**
+ * The live quotas that cover a usage or a check, in quota id order. Looks up only the user, the teams on its path
+ * and the org (an index built once per book state), instead of walking every quota of the org.
+ */
+export function covering(
+  book: QuotaBookState,
+  u: { orgId: string; userId: string; teamPath: string[]; itemType: string; itemId: string },
+): QuotaEntry[] {
+  let index = byEntity.get(book);
+  if (!index) {
+    index = new Map();
+    for (const q of book.quotas.values()) {
+      if (q.removed) continue;
+      const key = `${q.entityType}:${q.entityId}`;
+      index.set(key, [...(index.get(key) ?? []), q]);
+    }
+    byEntity.set(book, index);
+  }
+  const keys = [`Org:${u.orgId}`, `User:${u.userId}`, ...u.teamPath.map((t) => `Team:${t}`)];
+  return keys
+    .flatMap((k) => index.get(k) ?? [])
+    .filter((q) => applies(q, u))
+    .sort((a, b) => (a.quotaId < b.quotaId ? -1 : 1));
+}

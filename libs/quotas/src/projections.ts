@@ -14,7 +14,7 @@ import {
 } from '@purser/core';
 import { UsageRecorded, UsageStreams, ratesDecider } from '@purser/usage';
 import { LedgerEvent, QuotaStreams } from './events';
-import { applies, quotaBookDecider } from './book.decider';
+import { covering, quotaBookDecider } from './book.decider';
 import { ledgerDecider } from './ledger.decider';
 import { ALERTS, QuotasService, REFUSALS, RESERVATIONS } from './quotas.service';
 
@@ -37,8 +37,8 @@ export class QuotaUsageReactor implements Projection {
     for (const e of events as RecordedEvent<UsageRecorded>[]) {
       const u = e.data;
       const book = (await this.executor.current(QuotaStreams.book(u.orgId), quotaBookDecider)).state;
-      const covering = [...book.quotas.values()].filter((q) => !q.removed && applies(q, u));
-      if (!covering.length) continue;
+      const quotas = covering(book, u);
+      if (!quotas.length) continue;
       const rates = (await this.executor.current(UsageStreams.rates(u.orgId), ratesDecider)).state;
       const ctx = {
         actor: e.metadata.actor,
@@ -46,7 +46,7 @@ export class QuotaUsageReactor implements Projection {
         causationId: e.metadata.eventId,
         now: e.metadata.occurredAt,
       };
-      for (const q of covering) {
+      for (const q of quotas) {
         const period = q.period === 'none' ? 'all' : periodKeys(u.occurredAt, u.timeZone)[q.period];
         const weight = this.quotas.weigh(
           q,

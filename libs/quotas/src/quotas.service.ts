@@ -40,7 +40,7 @@ import {
   QuotaStreams,
   Requester,
 } from './events';
-import { QuotaEntry, applies, liveQuota, quotaBookDecider } from './book.decider';
+import { QuotaEntry, covering, liveQuota, quotaBookDecider } from './book.decider';
 import { QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
 import { LedgerEvent } from './events';
 
@@ -231,27 +231,7 @@ export class QuotasService {
     now = new Date().toISOString(),
   ): Promise<QuotaView> {
     const period = periodOf(q, now, timeZone);
-    const { used, reserved } = await this.figures(q.quotaId, period.key, now);
-    const limit = toNanos(q.limit);
-    const left = limit - used - reserved;
-    return {
-      quotaId: q.quotaId,
-      entityType: q.entityType,
-      entityId: q.entityId,
-      itemType: q.itemType,
-      itemId: q.itemId,
-      metric: q.metric,
-      currency: q.currency,
-      limit: q.limit,
-      period: q.period,
-      enforcement: q.enforcement,
-      thresholds: q.thresholds,
-      currentPeriod: period,
-      used: formatNanos(used),
-      reserved: formatNanos(reserved),
-      remaining: formatNanos(left > 0n ? left : 0n),
-      revision: String(q.version),
-    };
+    return viewOf(q, period, await this.figures(q.quotaId, period.key, now));
   }
 
   async list(orgId: string, filter: { entityType?: EntityType; entityId?: string }) {
@@ -363,9 +343,7 @@ export class QuotasService {
     }
     const book = await this.book(orgId);
     const scope = { orgId, userId: input.userId, teamPath, itemType: input.itemType, itemId: input.itemId };
-    const quotas = [...book.quotas.values()]
-      .filter((q) => !q.removed && applies(q, scope))
-      .sort((a, b) => (a.quotaId < b.quotaId ? -1 : 1));
+    const quotas = covering(book, scope);
     const rates = (await this.executor.current(UsageStreams.rates(orgId), ratesDecider)).state;
     const now = ctx.now;
     const reservationId = randomUUID();
@@ -395,7 +373,10 @@ export class QuotasService {
     const ledgers = quotas.map((q) => ({ q, period: periodOf(q, now, org.timeZone).key }));
     let position = -1n;
     let refusal: QuotaRefusal | null = null;
+    /** Each ledger's figures as decided on: the answer is built from them, not from a second read. */
+    const seen = new Map<string, { used: bigint; reserved: bigint }>();
     for (let attempt = 0; ; attempt++) {
+      seen.clear();
       // Decide every reservation on the ledgers as read, then append them all at once, each conditioned on the
       // revision it was decided on (one transaction on SQLite). A ledger that moved meanwhile fails its append:
       // what did land is released and the check is decided again. No decision ever rests on a stale figure.
@@ -422,6 +403,7 @@ export class QuotasService {
         };
         try {
           decided.push({ q, period, streamId, revision, events: ledgerDecider.decide(command, state) });
+          seen.set(q.quotaId, { used: state.used, reserved: reservedAt(state, now) + command.amount });
         } catch (err) {
           if (err instanceof StaleStateError) {
             stale = true;
@@ -429,6 +411,7 @@ export class QuotasService {
           }
           if (!(err instanceof QuotaRefusal)) throw err;
           refusal = err;
+          seen.set(q.quotaId, { used: err.used, reserved: err.reserved });
           const r = await this.executor.execute(
             streamId,
             ledgerDecider,
@@ -472,7 +455,15 @@ export class QuotasService {
       if (!(failure.error instanceof WrongExpectedVersionError) || attempt >= LEDGER_RETRIES)
         throw failure.error;
     }
-    const views = await Promise.all(quotas.map((q) => this.view(orgId, q, org.timeZone, now)));
+    const views = await Promise.all(
+      ledgers.map(({ q }) => {
+        const figures = seen.get(q.quotaId);
+        // Quotas after a refusing one were not decided on: read them.
+        return figures
+          ? viewOf(q, periodOf(q, now, org.timeZone), figures)
+          : this.view(orgId, q, org.timeZone, now);
+      }),
+    );
     return {
       allowed: refusal === null,
       reservationId: refusal ? null : reservationId,
@@ -597,4 +588,31 @@ function normalizeThresholds(t: number[]): number[] {
       ]);
   }
   return [...new Set(t)].sort((a, b) => a - b);
+}
+
+/** A quota and its figures in a period, as the API shows them. */
+export function viewOf(
+  q: QuotaEntry,
+  period: { key: string; start: string | null; end: string | null },
+  { used, reserved }: { used: bigint; reserved: bigint },
+): QuotaView {
+  const left = toNanos(q.limit) - used - reserved;
+  return {
+    quotaId: q.quotaId,
+    entityType: q.entityType,
+    entityId: q.entityId,
+    itemType: q.itemType,
+    itemId: q.itemId,
+    metric: q.metric,
+    currency: q.currency,
+    limit: q.limit,
+    period: q.period,
+    enforcement: q.enforcement,
+    thresholds: q.thresholds,
+    currentPeriod: period,
+    used: formatNanos(used),
+    reserved: formatNanos(reserved),
+    remaining: formatNanos(left > 0n ? left : 0n),
+    revision: String(q.version),
+  };
 }
