@@ -79,9 +79,14 @@ export interface RateDoc extends Document {
   _pos: string;
 }
 
-/** Item keys may hold '.', which dotted paths cannot; this keeps map keys path-safe and reversible. */
-export const encodeKey = (k: string) => k.replace(/%/g, '%25').replace(/\./g, '%2E').replace(/\$/g, '%24');
-export const decodeKey = (k: string) => k.replace(/%24/g, '$').replace(/%2E/g, '.').replace(/%25/g, '%');
+/**
+ * Map keys become field-path segments, which read stores accept as letters, digits, '_' and '-' only. Item keys
+ * (`Tool:web.search`) are encoded reversibly: any other character, and '_' itself, becomes `_xx` (its hex code).
+ */
+export const encodeKey = (k: string) =>
+  k.replace(/[^A-Za-z0-9-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+export const decodeKey = (k: string) =>
+  k.replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 export const bucketId = (orgId: string, grain: Grain, period: string) => `${orgId}|${grain}|${period}`;
 export const recordId = (orgId: string, usageId: string) => `${orgId}:${usageId}`;
 

@@ -292,6 +292,25 @@ export function usageApiSpec(start: () => Promise<TestServer>) {
       api.get(`/v1/orgs/${orgId}/expenditure/top?by=user&from=2026-09-01&to=2026-09-08&limit=2`),
     ]);
     expect(again.map((r) => r.body)).toEqual(before);
+
+    // A later batch updates the existing buckets in place, item keys with '.' and ':' included.
+    const later = await api.post('/v1/usage', [
+      usage({
+        userId: bob,
+        amount: '0.05',
+        occurredAt: '2026-09-03T10:00:00Z',
+        itemType: 'Tool',
+        itemId: 'web.search',
+      }),
+    ]);
+    expect(later.body.recorded).toBe(1);
+    const updated = await api.get(
+      `/v1/orgs/${orgId}/expenditure?from=2026-09-01&to=2026-09-08&groupBy=item&minPosition=${later.body.position}`,
+    );
+    expect(updated.body.rows.find((r: { item: string }) => r.item === 'Tool:web.search')).toMatchObject({
+      base: expect.objectContaining({ amount: '0.35' }),
+      count: 3,
+    });
   });
 
   it('given bad report queries, then 400 naming the field', async () => {
