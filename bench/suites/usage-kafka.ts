@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus } from '@purser/engines';
+import { usageConsumerGroup } from '@purser/usage';
 import { HttpClient } from '../lib/http';
 import { Suite, SuiteOutcome, atLeast, equals } from '../lib/suite';
 import { perSecond, round, stopwatch } from '../lib/timing';
@@ -17,7 +18,6 @@ import {
 /** Messages per produce call while pre-producing. */
 const PRODUCE_CHUNK = 5_000;
 /** Consumer group of the usage consumer (UsageConsumer). */
-const USAGE_GROUP = 'purser-usage-ingest';
 const DRAIN_DEADLINE_MS = 15 * 60_000;
 
 /**
@@ -177,7 +177,7 @@ export const usageKafkaSuite: Suite = {
           firstAppendedMs: round(firstMs, 1),
           eventsPerSec,
           eventsPerSecAfterFirst: perSecond(total, drainMs - firstMs),
-          consumerGroup: USAGE_GROUP,
+          consumerGroup: usageConsumerGroup(topic),
         },
         countedByQuery: drained.count,
         baselines: {

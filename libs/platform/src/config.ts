@@ -14,6 +14,8 @@ export interface PurserConfig {
   mongodbUrl: string | null;
   kafkaBrokers: string[] | null;
   kafkaClientId: string;
+  /** How long the broker waits for a silent consumer (a crashed process) before giving its partitions away. */
+  kafkaSessionTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** 'in-process': the API runs the projections too (embedded default). 'worker': apps/worker runs them. */
   projections: 'in-process' | 'worker';
@@ -104,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     mongodbUrl: url('MONGODB_URL', ['mongodb', 'mongodb+srv']),
     kafkaBrokers,
     kafkaClientId: str('KAFKA_CLIENT_ID') ?? 'purser',
+    kafkaSessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
     projections: oneOf('PURSER_PROJECTIONS', ['in-process', 'worker'] as const, 'in-process'),
     minPositionTimeoutMs: int('PURSER_MIN_POSITION_TIMEOUT_MS', 5000, 0, 60000),

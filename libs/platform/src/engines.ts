@@ -34,7 +34,14 @@ export async function createEngines(config: PurserConfig, logger: PurserLogger):
     ? await MongoReadStore.connect(config.mongodbUrl)
     : new SqliteReadStore(join(config.dataDir, 'read.sqlite'));
   const bus: MessageBus = config.kafkaBrokers
-    ? new KafkaBus({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId })
+    ? new KafkaBus({
+        brokers: config.kafkaBrokers,
+        clientId: config.kafkaClientId,
+        consumer: {
+          sessionTimeoutMs: config.kafkaSessionTimeoutMs,
+          heartbeatIntervalMs: Math.max(500, Math.floor(config.kafkaSessionTimeoutMs / 10)),
+        },
+      })
     : new InProcessBus();
   logger.info(
     {

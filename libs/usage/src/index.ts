@@ -6,3 +6,4 @@ export * from './queries';
 export * from './commands';
 export * from './rates.decider';
 export * from './usage.module';
+export * from './usage.consumer';

@@ -4,6 +4,9 @@ import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@pur
 import { randomUUID } from 'node:crypto';
 import { UsageIngest } from './ingest';
 
+/** One consumer group per usage topic, so deployments (or test runs) on different topics never share a group. */
+export const usageConsumerGroup = (topic: string) => `purser-usage-ingest.${topic}`;
+
 /**
  * Consumes usage events from Kafka (topic purser.usage.v1 by default) in batches, through the same command path as
  * HTTP. Offsets are committed by the bus only after the batch is appended; refused or malformed messages are parked
@@ -24,7 +27,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
   async onApplicationBootstrap(): Promise<void> {
     if (!this.host.runsProjections || !this.config.kafkaBrokers) return;
     this.consumer = await this.bus.subscribe(
-      { topic: this.config.usageTopic, groupId: 'purser-usage-ingest', maxRetries: 5 },
+      { topic: this.config.usageTopic, groupId: usageConsumerGroup(this.config.usageTopic), maxRetries: 5 },
       (batch) => this.handle(batch),
     );
     this.logger.info({ topic: this.config.usageTopic }, 'usage consumer started');
