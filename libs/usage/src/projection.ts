@@ -18,6 +18,8 @@ import { ExchangeRateSet, UsageEvent, UsageRecorded } from './events';
 
 export const EXPENDITURE_PROJECTION = 'expenditure';
 export const BUCKETS = 'exp_buckets';
+/** Totals alone, one small document per (org, grain, period): what period-only reports read. */
+export const TOTALS = 'exp_totals';
 export const RECORDS = 'exp_records';
 export const RATES = 'exp_rates';
 
@@ -44,6 +46,15 @@ export interface BucketDoc extends Document {
   byTeam: Record<string, Entry>;
   byItemType: Record<string, Entry>;
   byItem: Record<string, Entry>;
+  _pos: string;
+}
+
+export interface TotalDoc extends Document {
+  orgId: string;
+  grain: Grain;
+  period: string;
+  baseCurrency: string;
+  total: Entry;
   _pos: string;
 }
 
@@ -143,6 +154,7 @@ export class ExpenditureProjection implements Projection {
   readonly filter = { eventTypes: ['UsageRecorded', 'ExchangeRateSet'] };
   readonly collections: CollectionSpec[] = [
     { name: BUCKETS, arrays: [], indexes: [{ fields: { orgId: 1, grain: 1, period: 1 } }] },
+    { name: TOTALS, arrays: [], indexes: [{ fields: { orgId: 1, grain: 1, period: 1 } }] },
     {
       name: RECORDS,
       arrays: ['teamPath'],
@@ -174,6 +186,11 @@ export class ExpenditureProjection implements Projection {
       for (const g of GRAINS) ids.add(bucketId(e.data.orgId, g, keys[g]));
     }
     const existing = new Map((await store.getMany<BucketDoc>(BUCKETS, [...ids])).map((d) => [d._id, d]));
+    const existingTotals = new Map((await store.getMany<TotalDoc>(TOTALS, [...ids])).map((d) => [d._id, d]));
+    const totals = new Map<
+      string,
+      { orgId: string; grain: Grain; period: string; baseCurrency: string; total: Acc; lastPos: bigint }
+    >();
     const records: RecordDoc[] = [];
     const dirtyRates = new Map<string, bigint>();
 
@@ -192,6 +209,23 @@ export class ExpenditureProjection implements Projection {
       const pos = padPosition(e.position);
       for (const g of GRAINS) {
         const id = bucketId(d.orgId, g, keys[g]);
+        if ((existingTotals.get(id)?._pos ?? '') < pos) {
+          let t = totals.get(id);
+          if (!t)
+            totals.set(
+              id,
+              (t = {
+                orgId: d.orgId,
+                grain: g,
+                period: keys[g],
+                baseCurrency: d.baseCurrency,
+                total: new Acc(),
+                lastPos: -1n,
+              }),
+            );
+          t.total.add(d.currency, nanos, base);
+          t.lastPos = e.position;
+        }
         if ((existing.get(id)?._pos ?? '') >= pos) continue; // already applied to this bucket
         let delta = keyed.get(id);
         if (!delta) keyed.set(id, (delta = new BucketDelta(d.orgId, g, keys[g], d.baseCurrency)));
@@ -226,6 +260,21 @@ export class ExpenditureProjection implements Projection {
       });
     }
     if (ops.length) await store.bulkUpdate(BUCKETS, ops);
+    const totalOps: UpdateOp[] = [...totals].map(([id, t]) => ({
+      id,
+      update: {
+        $set: {
+          orgId: t.orgId,
+          grain: t.grain,
+          period: t.period,
+          baseCurrency: t.baseCurrency,
+          total: t.total.mergeInto(existingTotals.get(id)?.total),
+          _pos: padPosition(t.lastPos),
+        },
+      },
+      options: { upsert: true, guard: { _pos: { $lt: padPosition(t.lastPos) } } },
+    }));
+    if (totalOps.length) await store.bulkUpdate(TOTALS, totalOps);
     for (const [orgId, position] of dirtyRates) {
       const doc = this.rates.get(orgId)!;
       await store.update(

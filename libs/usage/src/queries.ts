@@ -22,6 +22,7 @@ import {
   RECORDS,
   RateDoc,
   RecordDoc,
+  TOTALS,
   decodeKey,
   encodeKey,
 } from './projection';
@@ -200,12 +201,13 @@ export class ExpenditureQueries {
     grain: Grain,
     firstKey: string,
     lastKey: string,
+    collection: string = BUCKETS,
   ): Promise<BucketDoc[]> {
     const out: BucketDoc[] = [];
     let cursor: string | null | undefined;
     do {
       const page = await this.store.find<BucketDoc>(
-        BUCKETS,
+        collection,
         { orgId, grain, period: { $gte: firstKey, $lte: lastKey } },
         { sort: { period: 1 }, limit: 2000, cursor },
       );
@@ -225,7 +227,14 @@ export class ExpenditureQueries {
     range: { firstKey: string; lastKey: string },
     org: OrgInfo,
   ) {
-    const docs = await this.buckets(orgId, grain, range.firstKey, range.lastKey);
+    // Period-only reports read the small totals documents, not the per-dimension buckets.
+    const docs = await this.buckets(
+      orgId,
+      grain,
+      range.firstKey,
+      range.lastKey,
+      dim || filter ? BUCKETS : TOTALS,
+    );
     const groups = new Map<string, { keys: Record<string, string>; sum: Sum }>();
     const bump = (key: string, keys: Record<string, string>, e: Entry | undefined) => {
       if (!e) return;
