@@ -41,8 +41,10 @@ export class EventRegistry {
   /** Brings a stored event up to the current schema version of its type. Unknown types pass unchanged. */
   upcast<T extends RecordedEvent>(event: T): T {
     const target = this.versions.get(event.type);
+    // Types still at version 1 never need upcasting: do not even read the metadata.
+    if (target === undefined || target <= 1) return event;
     let version = event.metadata.schemaVersion ?? 1;
-    if (target === undefined || version >= target) return event;
+    if (version >= target) return event;
     let data = event.data;
     while (version < target) {
       const fn = this.upcasters.get(`${event.type}@${version}`);
