@@ -36,8 +36,9 @@ export interface SqliteEventStoreOptions {
 
 /**
  * The embedded event store: one SQLite file in WAL mode. Positions are the rowid of the events table
- * (1, 2, 3...), so they are dense and strictly increasing in commit order. This process is the single writer;
- * every append is one SQLite transaction, so it is atomic.
+ * (1, 2, 3...), so they are dense and strictly increasing in commit order. Every append is one SQLite
+ * transaction (atomic), begun IMMEDIATE so that several processes on the same file (API and worker) serialize on
+ * the write lock instead of failing.
  */
 export class SqliteEventStore implements EventStore {
   readonly name = 'sqlite';
@@ -47,12 +48,10 @@ export class SqliteEventStore implements EventStore {
   private readonly coalesceMs: number;
   private closed = false;
   private readonly stmts: ReturnType<SqliteEventStore['prepare']>;
-  private readonly appendTx: (
-    streamId: string,
-    events: EventToAppend[],
-    expected: ExpectedRevision,
-  ) => AppendResult;
-  private readonly appendManyTx: (writes: StreamWrite[]) => StreamWriteOutcome[];
+  private readonly appendTx: Database.Transaction<
+    (streamId: string, events: EventToAppend[], expected: ExpectedRevision) => AppendResult
+  >;
+  private readonly appendManyTx: Database.Transaction<(writes: StreamWrite[]) => StreamWriteOutcome[]>;
   private readonly filteredReads = new Map<string, Database.Statement>();
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
@@ -125,14 +124,16 @@ export class SqliteEventStore implements EventStore {
 
   async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
     this.assertOpen();
-    const result = this.appendTx(streamId, events, expected);
+    // BEGIN IMMEDIATE: take the write lock before reading the stream's revision, so a second process writing the
+    // same file (API and worker in worker mode) waits on busy_timeout instead of failing with "database is locked".
+    const result = this.appendTx.immediate(streamId, events, expected);
     this.emitter.emit('appended');
     return result;
   }
 
   async appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]> {
     this.assertOpen();
-    const outcomes = this.appendManyTx(writes);
+    const outcomes = this.appendManyTx.immediate(writes);
     if (outcomes.some((o) => o.ok)) this.emitter.emit('appended');
     return outcomes;
   }
