@@ -246,8 +246,8 @@ export class DirectoryQueries {
     return out;
   }
 
-  async descendantIds(orgId: string, teamId: string): Promise<string[]> {
-    const teams = await this.teams(orgId);
+  async descendantIds(orgId: string, teamId: string, teams?: TeamDoc[]): Promise<string[]> {
+    teams ??= await this.teams(orgId);
     const kids = new Map<string, string[]>();
     for (const t of teams)
       if (t.parentTeamId) kids.set(t.parentTeamId, [...(kids.get(t.parentTeamId) ?? []), t._id]);
@@ -264,9 +264,9 @@ export class DirectoryQueries {
 
   async descendants(orgId: string, teamId: string): Promise<TeamView[]> {
     await this.team(orgId, teamId);
-    const ids = await this.descendantIds(orgId, teamId);
-    const byId = new Map((await this.teams(orgId)).map((t) => [t._id, t]));
-    return ids.map((id) => teamView(byId.get(id)!));
+    const teams = await this.teams(orgId);
+    const byId = new Map(teams.map((t) => [t._id, t]));
+    return (await this.descendantIds(orgId, teamId, teams)).map((id) => teamView(byId.get(id)!));
   }
 
   async user(orgId: string, userId: string): Promise<UserView> {

@@ -387,16 +387,12 @@ export class ExpenditureQueries {
     orgId: string,
     q: Partial<ExpenditureQuery> & { from: string; to: string; limit: number; cursor?: string },
   ) {
-    const org = await this.org(orgId);
-    const from = this.instant(q.from, 'from', org.timeZone);
-    const to = this.instant(q.to, 'to', org.timeZone);
-    if (to <= from)
-      throw new ValidationError('to must be after from', [{ field: 'to', problem: 'not after from' }]);
-    const page = await this.store.find<RecordDoc>(
-      RECORDS,
-      this.recordFilter(orgId, q, new Date(from).toISOString(), new Date(to).toISOString()),
-      { sort: { occurredAt: 1 }, limit: q.limit, cursor: q.cursor },
-    );
+    const { start, end } = await this.recordsRange(orgId, q.from, q.to);
+    const page = await this.store.find<RecordDoc>(RECORDS, this.recordFilter(orgId, q, start, end), {
+      sort: { occurredAt: 1 },
+      limit: q.limit,
+      cursor: q.cursor,
+    });
     return { items: page.items.map(recordView), nextCursor: page.nextCursor };
   }
 
