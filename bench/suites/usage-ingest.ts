@@ -4,6 +4,7 @@ import { AddressInfo } from 'node:net';
 import { loadConfig } from '@purser/platform';
 import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
+import { startApiAndWorker } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, atLeast, equals } from '../lib/suite';
 import { LatencySummary, perSecond, round, stopwatch, summarize } from '../lib/timing';
@@ -456,8 +457,8 @@ export const usageIngestSuite: Suite = {
     'POST /v1/usage in batches of 500, 4 in flight, embedded engines: accepted and end-to-end (projected, seen by GET expenditure) events/s, projection lag',
   async run(ctx) {
     const total = ctx.count(1_000_000, BATCH);
-    const server = await startServer(ctx.dir);
-    const http = new HttpClient(server.url, DIRECTORY_CONCURRENCY);
+    const server = await startApiAndWorker(ctx.dir);
+    const http = new HttpClient(server.api.url, DIRECTORY_CONCURRENCY);
     try {
       const dir = await buildDirectory(ctx, http, 1_000, 100);
       const endMs = Date.now() - 60_000;
@@ -471,7 +472,7 @@ export const usageIngestSuite: Suite = {
       ctx.log(`usage-ingest: sending ${total} events`);
       const run = await ingestOverHttp(
         ctx,
-        server.url,
+        server.api.url,
         http,
         new UsageGenerator(dir, total, startMs, endMs),
         dir,
@@ -518,7 +519,7 @@ export const usageIngestSuite: Suite = {
       };
     } finally {
       http.close();
-      await server.close();
+      await server.stop();
     }
   },
 };

@@ -188,6 +188,44 @@ export function eventStoreContract(
       expect(await store.readStream(fresh2)).toHaveLength(2);
       expect(await store.readStream(taken)).toHaveLength(1);
     });
+
+    it('given several writes to one stream, when appendMany, then each sees the revision the previous one left', async () => {
+      const s = stream();
+      const outcomes = await store.appendMany([
+        { streamId: s, events: [usageEvent('1')], expected: 'no_stream' },
+        { streamId: s, events: [usageEvent('2'), usageEvent('3')], expected: 0n },
+        { streamId: s, events: [usageEvent('x')], expected: 0n },
+        { streamId: s, events: [usageEvent('4')], expected: 'any' },
+      ]);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true]);
+      expect(outcomes[2].ok === false && outcomes[2].error).toBeInstanceOf(WrongExpectedVersionError);
+      expect(outcomes[3].ok && outcomes[3].result.nextRevision).toBe(3n);
+      expect((await store.readStream(s)).map((e) => (e.data as { amount: string }).amount)).toEqual([
+        '1',
+        '2',
+        '3',
+        '4',
+      ]);
+      // The stream's revision was kept: a later append continues from it.
+      await expect(store.append(s, [usageEvent('5')], 3n)).resolves.toMatchObject({ nextRevision: 4n });
+    });
+  });
+
+  describe('stream revisions', () => {
+    it('given streams, when asking their revisions, then each existing stream answers its last revision and a missing one is absent', async () => {
+      const one = stream();
+      const three = stream();
+      const missing = stream();
+      await store.append(one, [usageEvent('1')], 'no_stream');
+      await store.append(three, [usageEvent('1'), usageEvent('2')], 'no_stream');
+      await store.append(three, [usageEvent('3')], 1n);
+      const revisions = await store.streamRevisions([one, three, missing, one]);
+      expect(revisions.get(one)).toBe(0n);
+      expect(revisions.get(three)).toBe(2n);
+      expect(revisions.has(missing)).toBe(false);
+      expect(revisions.size).toBe(2);
+      expect((await store.streamRevisions([])).size).toBe(0);
+    });
   });
 
   describe('read and subscribe to all', () => {

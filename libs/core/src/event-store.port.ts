@@ -74,6 +74,13 @@ export interface Subscription {
  */
 export interface EventStore {
   readonly name: string;
+  /**
+   * True when an event id can be stored only once in the whole store, whatever the stream (SQLite: a unique index);
+   * appending it again to its own stream is an idempotent replay, to another stream a ConflictError. False when ids
+   * are idempotent only within a stream and only as the server guarantees it (EventStoreDB): callers that need
+   * exactly-once by id across any number of retries use one stream per id with expected "no_stream".
+   */
+  readonly uniqueEventIds: boolean;
   append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Independent appends, each atomic on its own; one outcome per write, in order. */
   appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]>;
@@ -82,6 +89,11 @@ export interface EventStore {
     streamId: string,
     options?: { fromRevision?: bigint; maxCount?: number },
   ): Promise<RecordedEvent[]>;
+  /**
+   * The revision of each existing stream's last event, by stream id; a stream that does not exist is absent. One
+   * cheap call to tell which cached folds are still current (a cache is current when its revision is the stream's).
+   */
+  streamRevisions(streamIds: string[]): Promise<Map<string, bigint>>;
   readAll(options?: ReadAllOptions): Promise<AllBatch>;
   /**
    * Catch-up then live subscription to $all from `after`. The handler is called with batches in position

@@ -91,7 +91,11 @@ interface Running {
 const CHECKPOINT_SAVE_MS = 250;
 
 export interface RunnerOptions {
-  /** Largest live batch (default 1,000). */
+  /**
+   * Largest live batch (default 10,000). A caught-up projection gets small batches anyway; one that fell behind
+   * catches up in large ones, and large read-model transactions cost far less per event (random-key index pages
+   * are written once per batch rather than once per event).
+   */
   batchSize?: number;
   /** Batch read while rebuilding (default 20,000: fewer, larger read-model writes). */
   rebuildBatchSize?: number;
@@ -149,7 +153,7 @@ export class ProjectionRunner {
     };
     this.running.set(projection.name, run);
     run.subscription = this.events.subscribeToAll(
-      { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 1000 },
+      { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 10_000 },
       (batch) => this.apply(run, batch),
     );
     run.subscription.done.then(

@@ -50,6 +50,8 @@ export const USAGE_EVENT_TYPES = [
 export const UsageStreams = {
   /** One stream per usage record: its id is the idempotency key, raced with expected revision "no stream". */
   usage: (orgId: string, usageId: string) => `usage-${orgId}-${usageId}`,
+  /** All usage of an org, where the store keeps event ids unique store-wide (the id is the idempotency key). */
+  orgUsage: (orgId: string) => `usage-${orgId}`,
   rates: (orgId: string) => `rates-${orgId}`,
 } as const;
 /** Store-level event id of a usage record (namespaced so a client id never collides with server ids). */

@@ -3,6 +3,7 @@ import {
   CommandContext,
   CommandExecutor,
   ConflictError,
+  Decider,
   EVENT_STORE,
   EventStore,
   StreamWrite,
@@ -20,7 +21,7 @@ import {
   userDecider,
 } from '@purser/directory';
 import { UsageRecorded, UsageStreams, usageEventId } from './events';
-import { checkUsage } from './usage-input';
+import { UsageInput, checkUsage } from './usage-input';
 
 export type UsageOutcome =
   | { eventId: string | null; status: 'recorded' | 'duplicate'; position: string }
@@ -40,30 +41,69 @@ export const MAX_BATCH = 1000;
 
 /**
  * The one command path for usage, shared by HTTP and Kafka: validate, check the org, user and team, stamp the
- * team path and the org's zone and currency, and append each record to its own stream with "no stream" expected,
- * so the same eventId, sent any number of times over either way, is recorded once.
+ * team path and the org's zone and currency, and append. The same eventId, sent any number of times over either way,
+ * is recorded once: on a store where an event id is unique store-wide (SQLite) the records go to one stream per org
+ * and the store refuses a second copy; elsewhere (EventStoreDB) each record gets its own stream, raced with
+ * expected revision "no stream".
  */
+/** Folded directory states the ingest keeps between batches, each with the revision it was folded to. */
+const FOLD_CACHE_SIZE = 200_000;
+
 @Injectable()
 export class UsageIngest {
+  private readonly folds = new Map<string, { revision: bigint; state: unknown }>();
+
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStore,
   ) {}
+
+  /**
+   * The current states of the org, user and team-tree streams a batch names. One call asks the store for all their
+   * revisions; a state folded earlier to the same revision is current and reused, the others are read (only their new
+   * events). So a batch costs one query for the directory, however many users it names, and sees every change
+   * committed before it.
+   */
+  private async directory(orgIds: Set<string>, userIds: Set<string>) {
+    const wanted: Array<[string, Decider<unknown, unknown, never>]> = [];
+    for (const o of orgIds) {
+      wanted.push([Streams.org(o), orgDecider as never]);
+      wanted.push([Streams.teams(o), teamTreeDecider as never]);
+    }
+    for (const u of userIds) wanted.push([Streams.user(u), userDecider as never]);
+    const revisions = await this.store.streamRevisions(wanted.map(([id]) => id));
+    const states = new Map<string, unknown>();
+    for (const [id, decider] of wanted) {
+      const revision = revisions.get(id) ?? -1n;
+      const cached = this.folds.get(id);
+      if (cached && cached.revision === revision) {
+        states.set(id, cached.state);
+        continue;
+      }
+      const current =
+        revision === -1n
+          ? { state: decider.initialState, revision: -1n }
+          : await this.executor.current(id, decider);
+      states.set(id, current.state);
+      this.folds.delete(id);
+      this.folds.set(id, { revision: current.revision, state: current.state });
+      if (this.folds.size > FOLD_CACHE_SIZE) this.folds.delete(this.folds.keys().next().value as string);
+    }
+    return {
+      org: (orgId: string) => states.get(Streams.org(orgId)) as OrgState,
+      tree: (orgId: string) => states.get(Streams.teams(orgId)) as TeamTreeState,
+      user: (userId: string) => states.get(Streams.user(userId)) as UserState,
+    };
+  }
 
   async record(batch: unknown[], ctx: CommandContext): Promise<IngestResult> {
     const now = Date.parse(ctx.now);
     const results: UsageOutcome[] = new Array(batch.length);
     const writes: StreamWrite[] = [];
     const slots: number[] = [];
-    const orgs = new Map<string, Promise<OrgState>>();
-    const users = new Map<string, Promise<UserState>>();
-    const trees = new Map<string, Promise<TeamTreeState>>();
-    const memo = <S>(m: Map<string, Promise<S>>, key: string, load: () => Promise<S>) => {
-      let p = m.get(key);
-      if (!p) m.set(key, (p = load()));
-      return p;
-    };
-
+    const valid: Array<[number, UsageInput]> = [];
+    const orgIds = new Set<string>();
+    const userIds = new Set<string>();
     for (let i = 0; i < batch.length; i++) {
       const checked = checkUsage(batch[i], now);
       if (!checked.ok) {
@@ -75,23 +115,22 @@ export class UsageIngest {
         };
         continue;
       }
-      const u = checked.value;
+      valid.push([i, checked.value]);
+      orgIds.add(checked.value.orgId);
+      userIds.add(checked.value.userId);
+    }
+    const dir = valid.length ? await this.directory(orgIds, userIds) : null;
+    const paths = new Map<string, string[]>();
+
+    for (const [i, u] of valid) {
       const reject = (reason: string) =>
         (results[i] = { eventId: u.eventId, status: 'rejected', code: 'refused', reason });
-      const org = await memo(
-        orgs,
-        u.orgId,
-        async () => (await this.executor.current(Streams.org(u.orgId), orgDecider)).state,
-      );
+      const org = dir!.org(u.orgId);
       if (!org.exists || org.deleted) {
         reject(`unknown org ${u.orgId}`);
         continue;
       }
-      const user = await memo(
-        users,
-        u.userId,
-        async () => (await this.executor.current(Streams.user(u.userId), userDecider)).state,
-      );
+      const user = dir!.user(u.userId);
       if (!user.exists || user.deleted || user.orgId !== u.orgId) {
         reject(`unknown user ${u.userId} in org ${u.orgId}`);
         continue;
@@ -103,17 +142,16 @@ export class UsageIngest {
           reject(`user ${u.userId} is not a member of team ${teamId}`);
           continue;
         }
-        const tree = await memo(
-          trees,
-          u.orgId,
-          async () => (await this.executor.current(Streams.teams(u.orgId), teamTreeDecider)).state,
-        );
+        const tree = dir!.tree(u.orgId);
         const team = tree.teams.get(teamId);
         if (!team || team.deleted) {
           reject(`unknown team ${teamId} in org ${u.orgId}`);
           continue;
         }
-        teamPath = [teamId, ...ancestors(tree, teamId).map((t) => t.teamId)];
+        const key = `${u.orgId}/${teamId}`;
+        let path = paths.get(key);
+        if (!path) paths.set(key, (path = [teamId, ...ancestors(tree, teamId).map((t) => t.teamId)]));
+        teamPath = path;
       }
       const event: UsageRecorded = {
         type: 'UsageRecorded',
@@ -137,18 +175,22 @@ export class UsageIngest {
           baseCurrency: org.baseCurrency,
         },
       };
-      writes.push({
-        streamId: UsageStreams.usage(u.orgId, u.eventId),
-        events: [
-          { ...event, metadata: this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.eventId)) },
-        ],
-        expected: 'no_stream',
-      });
+      const metadata = this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.eventId));
+      writes.push(
+        this.store.uniqueEventIds
+          ? { streamId: UsageStreams.orgUsage(u.orgId), events: [{ ...event, metadata }], expected: 'any' }
+          : {
+              streamId: UsageStreams.usage(u.orgId, u.eventId),
+              events: [{ ...event, metadata }],
+              expected: 'no_stream',
+            },
+      );
       slots.push(i);
     }
 
     const outcomes = writes.length ? await this.store.appendMany(writes) : [];
     let max: bigint | null = null;
+    const conflicts: number[] = [];
     outcomes.forEach((o, k) => {
       const i = slots[k];
       const eventId = (batch[i] as { eventId: string }).eventId;
@@ -162,6 +204,7 @@ export class UsageIngest {
       } else if (o.error instanceof WrongExpectedVersionError) {
         results[i] = { eventId, status: 'duplicate', position: '0' };
       } else if (o.error instanceof ConflictError) {
+        conflicts.push(k);
         results[i] = {
           eventId,
           status: 'rejected',
@@ -172,6 +215,13 @@ export class UsageIngest {
         throw o.error;
       }
     });
+    // An eventId recorded before usage moved to per-org streams lives in its own stream: a duplicate, not a clash.
+    for (const k of conflicts) {
+      const { orgId, eventId } = batch[slots[k]] as { orgId: string; eventId: string };
+      const [earlier] = await this.store.readStream(UsageStreams.usage(orgId, eventId), { maxCount: 1 });
+      if (earlier?.metadata.eventId === usageEventId(eventId))
+        results[slots[k]] = { eventId, status: 'duplicate', position: earlier.position.toString() };
+    }
     let recorded = 0;
     let duplicates = 0;
     for (const r of results)

@@ -116,6 +116,7 @@ export interface EsdbEventStoreOptions {
 
 export class EsdbEventStore implements EventStore {
   readonly name = 'eventstoredb';
+  readonly uniqueEventIds = false;
   private readonly client: EventStoreDBClient;
   private readonly subscriptions = new Set<EsdbSubscription>();
   private closed = false;
@@ -157,17 +158,26 @@ export class EsdbEventStore implements EventStore {
 
   async appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]> {
     this.assertOpen();
-    return mapWithConcurrency(
-      writes,
-      this.options.appendConcurrency ?? 8,
-      async (w): Promise<StreamWriteOutcome> => {
+    // Writes to different streams run concurrently; writes to one stream run in order, so each sees the revision
+    // the previous one left (as on SQLite, where the whole call is one transaction).
+    const byStream = new Map<string, number[]>();
+    writes.forEach((w, i) => {
+      const list = byStream.get(w.streamId);
+      if (list) list.push(i);
+      else byStream.set(w.streamId, [i]);
+    });
+    const outcomes = new Array<StreamWriteOutcome>(writes.length);
+    await mapWithConcurrency([...byStream.values()], this.options.appendConcurrency ?? 8, async (indexes) => {
+      for (const i of indexes) {
+        const w = writes[i];
         try {
-          return { ok: true, result: await this.append(w.streamId, w.events, w.expected) };
+          outcomes[i] = { ok: true, result: await this.append(w.streamId, w.events, w.expected) };
         } catch (error) {
-          return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+          outcomes[i] = { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
         }
-      },
-    );
+      }
+    });
+    return outcomes;
   }
 
   async readStream(
@@ -189,6 +199,29 @@ export class EsdbEventStore implements EventStore {
       if (isStreamNotFound(err)) return [];
       throw err;
     }
+    return out;
+  }
+
+  async streamRevisions(streamIds: string[]): Promise<Map<string, bigint>> {
+    this.assertOpen();
+    const out = new Map<string, bigint>();
+    await mapWithConcurrency(
+      [...new Set(streamIds)],
+      this.options.appendConcurrency ?? 8,
+      async (streamId) => {
+        try {
+          const reads = this.client.readStream(streamId, {
+            fromRevision: END,
+            direction: BACKWARDS,
+            maxCount: 1,
+            resolveLinkTos: false,
+          });
+          for await (const resolved of reads) if (resolved.event) out.set(streamId, resolved.event.revision);
+        } catch (err) {
+          if (!isStreamNotFound(err)) throw err;
+        }
+      },
+    );
     return out;
   }
 

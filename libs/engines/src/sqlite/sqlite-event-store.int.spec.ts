@@ -21,6 +21,32 @@ describe('SQLite event store contract', () => {
     await store.close();
   });
 
+  it('given appendMany with a write whose later event reuses a stored event id, then that write stores nothing and the others are stored', async () => {
+    const store = new SqliteEventStore(join(dir, 'many.db'));
+    const stored = usageEvent('0');
+    await store.append('acct-s', [stored], 'no_stream');
+    const outcomes = await store.appendMany([
+      { streamId: 'acct-p', events: [usageEvent('1'), stored], expected: 'no_stream' },
+      { streamId: 'acct-f', events: [usageEvent('2')], expected: 'no_stream' },
+      {
+        streamId: 'acct-q',
+        events: [usageEvent('3'), usageEvent('4')].map((e, _i, all) => ({ ...e, metadata: all[0].metadata })),
+        expected: 'no_stream',
+      },
+    ]);
+    expect(outcomes.map((o) => o.ok)).toEqual([false, true, false]);
+    expect(outcomes[0].ok === false && outcomes[0].error).toBeInstanceOf(ConflictError);
+    expect(outcomes[2].ok === false && outcomes[2].error).toBeInstanceOf(ConflictError);
+    expect(await store.readStream('acct-p')).toEqual([]);
+    expect(await store.readStream('acct-q')).toEqual([]);
+    expect(await store.readStream('acct-f')).toHaveLength(1);
+    expect(await store.headPosition()).toBe(2n);
+    await expect(store.append('acct-p', [usageEvent('5')], 'no_stream')).resolves.toMatchObject({
+      nextRevision: 0n,
+    });
+    await store.close();
+  });
+
   it('given events appended again, then the answer is flagged duplicate', async () => {
     const store = new SqliteEventStore(join(dir, 'dup.db'));
     const events = [usageEvent('1')];

@@ -42,6 +42,7 @@ export interface SqliteEventStoreOptions {
  */
 export class SqliteEventStore implements EventStore {
   readonly name = 'sqlite';
+  readonly uniqueEventIds = true;
   private readonly db: Database.Database;
   private readonly emitter = new EventEmitter();
   private readonly pollIntervalMs: number;
@@ -59,6 +60,11 @@ export class SqliteEventStore implements EventStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
     this.db.pragma('busy_timeout = 5000');
+    // A 64 MB page cache, and a checkpoint every ~40 MB of WAL instead of 4 MB: random-key indexes (event ids,
+    // per-user read-model indexes) dirty a page per row, and a page rewritten many times between two checkpoints is
+    // copied to the database once. Measured: 2-3x the insert rate of the defaults on this workload.
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS events (
         position  INTEGER PRIMARY KEY,
@@ -80,18 +86,32 @@ export class SqliteEventStore implements EventStore {
     this.coalesceMs = options.coalesceMs ?? 2;
     this.emitter.setMaxListeners(0);
     this.stmts = this.prepare();
-    this.appendTx = this.db.transaction((streamId, events, expected) =>
-      this.appendInTx(streamId, events, expected),
-    );
-    this.appendManyTx = this.db.transaction((writes: StreamWrite[]) =>
-      writes.map((w): StreamWriteOutcome => {
+    this.appendTx = this.db.transaction((streamId, events, expected) => {
+      const revisions = new Map<string, number>();
+      const result = this.appendInTx(streamId, events, expected, revisions);
+      this.flushRevisions(revisions);
+      return result;
+    });
+    this.appendManyTx = this.db.transaction((writes: StreamWrite[]) => {
+      // Every check of a write runs before its first insert, so a refused write has written nothing and needs no
+      // savepoint. Stream revisions are kept in memory for the call and written once per stream at the end.
+      const revisions = new Map<string, number>();
+      const outcomes = writes.map((w): StreamWriteOutcome => {
         try {
-          return { ok: true, result: this.savepoint(w) };
+          return { ok: true, result: this.appendInTx(w.streamId, w.events, w.expected, revisions) };
         } catch (error) {
+          if (!(
+            error instanceof WrongExpectedVersionError ||
+            error instanceof ConflictError ||
+            error instanceof ValidationError
+          ))
+            throw error;
           return { ok: false, error: error as Error };
         }
-      }),
-    );
+      });
+      this.flushRevisions(revisions);
+      return outcomes;
+    });
   }
 
   private prepare() {
@@ -119,6 +139,11 @@ export class SqliteEventStore implements EventStore {
         )
         .raw(true),
       head: this.db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
+      revisions: this.db
+        .prepare<[string], [string, number]>(
+          'SELECT stream_id, revision FROM streams WHERE stream_id IN (SELECT value FROM json_each(?))',
+        )
+        .raw(true),
     };
   }
 
@@ -138,15 +163,19 @@ export class SqliteEventStore implements EventStore {
     return outcomes;
   }
 
-  private savepoint(w: StreamWrite): AppendResult {
-    // A nested better-sqlite3 transaction is a SAVEPOINT: a failed write rolls back alone.
-    return this.db.transaction(() => this.appendInTx(w.streamId, w.events, w.expected))();
-  }
-
-  private appendInTx(streamId: string, events: EventToAppend[], expected: ExpectedRevision): AppendResult {
+  /**
+   * Checks a write (stream id, expected revision, idempotent replay, event ids free), then inserts its events. Throws
+   * before the first insert when the write is refused. `revisions` holds the revisions written in this transaction.
+   */
+  private appendInTx(
+    streamId: string,
+    events: EventToAppend[],
+    expected: ExpectedRevision,
+    revisions: Map<string, number>,
+  ): AppendResult {
     if (!streamId || streamId.startsWith('$')) throw new ValidationError(`invalid stream id "${streamId}"`);
     if (events.length === 0) throw new ValidationError('an append needs at least one event');
-    const current = this.stmts.streamRevision.get(streamId)?.revision ?? -1;
+    const current = revisions.get(streamId) ?? this.stmts.streamRevision.get(streamId)?.revision ?? -1;
 
     const replay = this.idempotentReplay(streamId, events);
     if (replay) return replay;
@@ -163,33 +192,39 @@ export class SqliteEventStore implements EventStore {
         current === -1 ? 'no_stream' : String(current),
       );
     }
+    // The first event id is free (no replay); the others must be free too, and distinct.
+    const seen = events.length > 1 ? new Set([events[0].metadata.eventId]) : null;
+    for (let i = 1; i < events.length; i++) {
+      const id = events[i].metadata.eventId;
+      const taken = seen!.has(id) || this.stmts.byEventId.get(id) !== undefined;
+      seen!.add(id);
+      if (taken) {
+        throw new ConflictError(`event id ${id} is already stored in another stream or position`, [
+          { field: 'eventId', problem: 'duplicate', eventId: id },
+        ]);
+      }
+    }
     let revision = current;
     let position = 0;
     for (const e of events) {
       revision++;
-      try {
-        position = Number(
-          this.stmts.insert.run(
-            streamId,
-            revision,
-            e.metadata.eventId,
-            e.type,
-            JSON.stringify(e.data),
-            JSON.stringify(e.metadata),
-          ).lastInsertRowid,
-        );
-      } catch (err) {
-        if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') {
-          throw new ConflictError(
-            `event id ${e.metadata.eventId} is already stored in another stream or position`,
-            [{ field: 'eventId', problem: 'duplicate', eventId: e.metadata.eventId }],
-          );
-        }
-        throw err;
-      }
+      position = Number(
+        this.stmts.insert.run(
+          streamId,
+          revision,
+          e.metadata.eventId,
+          e.type,
+          JSON.stringify(e.data),
+          JSON.stringify(e.metadata),
+        ).lastInsertRowid,
+      );
     }
-    this.stmts.upsertStream.run(streamId, revision);
+    revisions.set(streamId, revision);
     return { nextRevision: BigInt(revision), position: BigInt(position) };
+  }
+
+  private flushRevisions(revisions: Map<string, number>): void {
+    for (const [streamId, revision] of revisions) this.stmts.upsertStream.run(streamId, revision);
   }
 
   /** The same events appended again to the same stream: answer the original result, write nothing. */
@@ -221,6 +256,15 @@ export class SqliteEventStore implements EventStore {
       options.maxCount ?? Number.MAX_SAFE_INTEGER,
     );
     return rows.map(toRecorded);
+  }
+
+  async streamRevisions(streamIds: string[]): Promise<Map<string, bigint>> {
+    this.assertOpen();
+    const out = new Map<string, bigint>();
+    if (streamIds.length === 0) return out;
+    for (const [id, revision] of this.stmts.revisions.all(JSON.stringify(streamIds)))
+      out.set(id, BigInt(revision));
+    return out;
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<AllBatch> {
