@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -23,6 +24,19 @@ export interface AppProcess {
 
 const entry = (app: AppName) => join(__dirname, '..', '..', 'apps', app, 'src', 'main.js');
 
+/** CPU time (user + system, ms) a process has used so far, from /proc (Linux); null elsewhere. */
+export function cpuMs(pid: number | undefined): number | null {
+  if (pid === undefined) return null;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return null;
+  }
+}
+
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));
@@ -44,7 +58,11 @@ export async function startApp(app: AppName, env: Record<string, string>): Promi
     [app === 'worker' ? 'WORKER_PORT' : 'PORT']: String(port),
   };
   // BENCH_CHILD_NODE_FLAGS reaches the children's command line, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const flags = (process.env.BENCH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // The young-generation size npm start and the image use (see package.json, deploy/Dockerfile).
+  const flags = [
+    '--max-semi-space-size=64',
+    ...(process.env.BENCH_CHILD_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+  ];
   const child = spawn(process.execPath, [...flags, entry(app)], {
     env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,7 +4,7 @@ import { AddressInfo } from 'node:net';
 import { loadConfig } from '@purser/platform';
 import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
-import { startApiAndWorker } from '../lib/processes';
+import { cpuMs, startApiAndWorker } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, atLeast, equals } from '../lib/suite';
 import { LatencySummary, perSecond, round, stopwatch, summarize } from '../lib/timing';
@@ -470,6 +470,11 @@ export const usageIngestSuite: Suite = {
       // Settle the directory projections before measuring.
       await waitForCount(http, dir.orgId, range, 0);
       ctx.log(`usage-ingest: sending ${total} events`);
+      const cpu0 = {
+        api: cpuMs(server.api.child.pid),
+        worker: cpuMs(server.worker.child.pid),
+        bench: process.cpuUsage(),
+      };
       const run = await ingestOverHttp(
         ctx,
         server.api.url,
@@ -482,6 +487,14 @@ export const usageIngestSuite: Suite = {
       );
       const acceptedPerSec = perSecond(total, run.acceptedMs);
       const endToEndPerSec = perSecond(total, run.endToEndMs);
+      const perEvent = (a: number | null, b: number | null) =>
+        a === null || b === null ? null : round(((b - a) * 1000) / total, 1);
+      const bench = process.cpuUsage(cpu0.bench);
+      const cpuMicrosPerEvent = {
+        api: perEvent(cpu0.api, cpuMs(server.api.child.pid)),
+        worker: perEvent(cpu0.worker, cpuMs(server.worker.child.pid)),
+        generator: round((bench.user + bench.system) / total, 1),
+      };
       return {
         figures: {
           directory: { users: dir.users.length, teams: dir.teams.length, ms: round(dir.ms, 1) },
@@ -494,6 +507,9 @@ export const usageIngestSuite: Suite = {
             requestLatency: run.requestLatency,
           },
           endToEnd: { ms: round(run.endToEndMs, 1), eventsPerSec: endToEndPerSec },
+          processes:
+            'org server (PURSER_PROJECTIONS=worker) and worker as child processes; this process generates',
+          cpuMicrosPerEvent,
           projectionLag: run.lag,
           recorded: run.recorded,
           duplicates: run.duplicates,

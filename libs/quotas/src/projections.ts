@@ -34,9 +34,16 @@ export class QuotaUsageReactor implements Projection {
   ) {}
 
   async handle(events: RecordedEvent[]): Promise<void> {
+    // Each org's quota book is read once per batch (it changes rarely; a usage is counted against the book as it
+    // is when the reactor gets to it, whether read per event or per batch).
+    const books = new Map<string, ReturnType<typeof quotaBookDecider.evolve>>();
     for (const e of events as RecordedEvent<UsageRecorded>[]) {
       const u = e.data;
-      const book = (await this.executor.current(QuotaStreams.book(u.orgId), quotaBookDecider)).state;
+      let book = books.get(u.orgId);
+      if (!book) {
+        book = (await this.executor.current(QuotaStreams.book(u.orgId), quotaBookDecider)).state;
+        books.set(u.orgId, book);
+      }
       const quotas = covering(book, u);
       if (!quotas.length) continue;
       const rates = (await this.executor.current(UsageStreams.rates(u.orgId), ratesDecider)).state;

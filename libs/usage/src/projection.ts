@@ -99,7 +99,12 @@ export const encodeKey = (k: string) =>
 export const decodeKey = (k: string) =>
   k.replace(/_([0-9a-f]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 export const bucketId = (orgId: string, grain: Grain, period: string) => `${orgId}|${grain}|${period}`;
-export const recordId = (orgId: string, usageId: string) => `${orgId}:${usageId}`;
+/**
+ * A record's id: its org and the position of its UsageRecorded event. Unique (a usage is recorded once), the same on
+ * every redelivery (idempotent inserts), and increasing, so inserts append to the id index instead of landing on a
+ * random page of it (a page write per record per batch on SQLite).
+ */
+export const recordId = (orgId: string, position: bigint) => `${orgId}:${padPosition(position)}`;
 
 /** Accumulator of one slice in nano-units. */
 class Acc {
@@ -112,6 +117,12 @@ class Acc {
     if (base === null) this.u.set(currency, (this.u.get(currency) ?? 0n) + nanos);
     else this.b += base;
     this.n++;
+  }
+  merge(o: Acc): void {
+    for (const [c, v] of o.a) this.a.set(c, (this.a.get(c) ?? 0n) + v);
+    for (const [c, v] of o.u) this.u.set(c, (this.u.get(c) ?? 0n) + v);
+    this.b += o.b;
+    this.n += o.n;
   }
   mergeInto(prev: Entry | undefined): Entry {
     const a: Record<string, string> = { ...(prev?.a ?? {}) };
@@ -135,6 +146,33 @@ class BucketDelta {
     readonly period: string,
     readonly baseCurrency: string,
   ) {}
+  add(d: UsageRecorded['data'], nanos: bigint, base: bigint | null, position: bigint): void {
+    this.total.add(d.currency, nanos, base);
+    slice(this.byUser, d.userId).add(d.currency, nanos, base);
+    for (const t of d.teamPath) slice(this.byTeam, t).add(d.currency, nanos, base);
+    slice(this.byItemType, d.itemType).add(d.currency, nanos, base);
+    slice(this.byItem, encodeKey(`${d.itemType}:${d.itemId}`)).add(d.currency, nanos, base);
+    this.lastPos = position;
+  }
+  merge(o: BucketDelta): void {
+    this.total.merge(o.total);
+    for (const dim of ['byUser', 'byTeam', 'byItemType', 'byItem'] as const)
+      for (const [k, acc] of o[dim]) slice(this[dim], k).merge(acc);
+    if (o.lastPos > this.lastPos) this.lastPos = o.lastPos;
+  }
+}
+
+/** Period keys by zone and 15-minute slot (every zone's offset is a multiple of 15 minutes): Intl is slow. */
+const keyCache = new Map<string, Record<Grain, string>>();
+function cachedPeriodKeys(occurredAt: string, timeZone: string): Record<Grain, string> {
+  const ms = Date.parse(occurredAt);
+  const k = `${timeZone}|${Math.floor(ms / 900_000)}`;
+  let keys = keyCache.get(k);
+  if (!keys) {
+    if (keyCache.size >= 50_000) keyCache.clear();
+    keyCache.set(k, (keys = periodKeys(ms, timeZone)));
+  }
+  return keys;
 }
 
 const slice = (m: Map<string, Acc>, k: string) => {
@@ -180,9 +218,13 @@ export class ExpenditureProjection implements Projection {
     // Learn which buckets already saw which positions (idempotency across redeliveries).
     const keyed = new Map<string, BucketDelta>();
     const ids = new Set<string>();
+    const keysOf = new Map<RecordedEvent, Record<Grain, string>>();
+    let firstPos: string | null = null;
     for (const e of typed) {
       if (e.type !== 'UsageRecorded') continue;
-      const keys = periodKeys(e.data.occurredAt, e.data.timeZone);
+      const keys = cachedPeriodKeys(e.data.occurredAt, e.data.timeZone);
+      keysOf.set(e, keys);
+      firstPos ??= padPosition(e.position);
       for (const g of GRAINS) ids.add(bucketId(e.data.orgId, g, keys[g]));
     }
     const existing = new Map((await store.getMany<BucketDoc>(BUCKETS, [...ids])).map((d) => [d._id, d]));
@@ -191,6 +233,28 @@ export class ExpenditureProjection implements Projection {
       string,
       { orgId: string; grain: Grain; period: string; baseCurrency: string; total: Acc; lastPos: bigint }
     >();
+    const totalFor = (orgId: string, g: Grain, period: string, baseCurrency: string) => {
+      const id = bucketId(orgId, g, period);
+      let t = totals.get(id);
+      if (!t) totals.set(id, (t = { orgId, grain: g, period, baseCurrency, total: new Acc(), lastPos: -1n }));
+      return t;
+    };
+    const deltaFor = (orgId: string, g: Grain, period: string, baseCurrency: string) => {
+      const id = bucketId(orgId, g, period);
+      let delta = keyed.get(id);
+      if (!delta) keyed.set(id, (delta = new BucketDelta(orgId, g, period, baseCurrency)));
+      return delta;
+    };
+    // The usual case: no document has seen any event of this batch. Events are summed per hour, and the hours are
+    // rolled up into days, weeks and months (far fewer additions than every event into every grain). Otherwise (a
+    // redelivery after a partial write) each event goes to each document that has not seen it.
+    const fresh =
+      firstPos !== null &&
+      [...ids].every(
+        (id) =>
+          (existing.get(id)?._pos ?? '') < firstPos! && (existingTotals.get(id)?._pos ?? '') < firstPos!,
+      );
+    const hours = new Map<string, { delta: BucketDelta; keys: Record<Grain, string> }>();
     const records: RecordDoc[] = [];
     const dirtyRates = new Map<string, bigint>();
 
@@ -205,42 +269,45 @@ export class ExpenditureProjection implements Projection {
       const base =
         d.currency === d.baseCurrency ? nanos : rate ? convertNanos(nanos, parseRate(rate.rate)!) : null;
       records.push(this.record(e, base, rate));
-      const keys = periodKeys(d.occurredAt, d.timeZone);
+      const keys = keysOf.get(e)!;
+      if (fresh) {
+        const hourId = bucketId(d.orgId, 'hour', keys.hour);
+        let h = hours.get(hourId);
+        if (!h)
+          hours.set(
+            hourId,
+            (h = { delta: new BucketDelta(d.orgId, 'hour', keys.hour, d.baseCurrency), keys }),
+          );
+        h.delta.add(d, nanos, base, e.position);
+        continue;
+      }
       const pos = padPosition(e.position);
       for (const g of GRAINS) {
         const id = bucketId(d.orgId, g, keys[g]);
         if ((existingTotals.get(id)?._pos ?? '') < pos) {
-          let t = totals.get(id);
-          if (!t)
-            totals.set(
-              id,
-              (t = {
-                orgId: d.orgId,
-                grain: g,
-                period: keys[g],
-                baseCurrency: d.baseCurrency,
-                total: new Acc(),
-                lastPos: -1n,
-              }),
-            );
+          const t = totalFor(d.orgId, g, keys[g], d.baseCurrency);
           t.total.add(d.currency, nanos, base);
           t.lastPos = e.position;
         }
         if ((existing.get(id)?._pos ?? '') >= pos) continue; // already applied to this bucket
-        let delta = keyed.get(id);
-        if (!delta) keyed.set(id, (delta = new BucketDelta(d.orgId, g, keys[g], d.baseCurrency)));
-        delta.total.add(d.currency, nanos, base);
-        slice(delta.byUser, d.userId).add(d.currency, nanos, base);
-        for (const t of d.teamPath) slice(delta.byTeam, t).add(d.currency, nanos, base);
-        slice(delta.byItemType, d.itemType).add(d.currency, nanos, base);
-        slice(delta.byItem, encodeKey(`${d.itemType}:${d.itemId}`)).add(d.currency, nanos, base);
-        delta.lastPos = e.position;
+        deltaFor(d.orgId, g, keys[g], d.baseCurrency).add(d, nanos, base, e.position);
+      }
+    }
+    for (const { delta: h, keys } of hours.values()) {
+      for (const g of GRAINS) {
+        const t = totalFor(h.orgId, g, keys[g], h.baseCurrency);
+        t.total.merge(h.total);
+        if (h.lastPos > t.lastPos) t.lastPos = h.lastPos;
+        if (g === 'hour') keyed.set(bucketId(h.orgId, g, keys[g]), h);
+        else deltaFor(h.orgId, g, keys[g], h.baseCurrency).merge(h);
       }
     }
 
     if (records.length) await store.insertMany(RECORDS, records);
     const ops: UpdateOp[] = [];
     for (const [id, delta] of keyed) {
+      // This projection is the documents' only writer and read them above: each dimension map is written whole
+      // (one field per dimension rather than one per user or team, which the store would parse and apply one by one).
       const prev = existing.get(id);
       const $set: Record<string, unknown> = {
         orgId: delta.orgId,
@@ -251,11 +318,13 @@ export class ExpenditureProjection implements Projection {
         _pos: padPosition(delta.lastPos),
       };
       for (const dim of ['byUser', 'byTeam', 'byItemType', 'byItem'] as const) {
-        for (const [k, acc] of delta[dim]) $set[`${dim}.${k}`] = acc.mergeInto(prev?.[dim]?.[k]);
+        const map: Record<string, Entry> = { ...(prev?.[dim] ?? {}) };
+        for (const [k, acc] of delta[dim]) map[k] = acc.mergeInto(map[k]);
+        $set[dim] = map;
       }
       ops.push({
         id,
-        update: prev ? { $set } : { $set: flattenForInsert($set) },
+        update: { $set },
         options: { upsert: true, guard: { _pos: { $lt: padPosition(delta.lastPos) } } },
       });
     }
@@ -316,7 +385,7 @@ export class ExpenditureProjection implements Projection {
   ): RecordDoc {
     const d = e.data;
     return {
-      _id: recordId(d.orgId, d.usageId),
+      _id: recordId(d.orgId, e.position),
       orgId: d.orgId,
       usageId: d.usageId,
       userId: d.userId,
@@ -346,15 +415,4 @@ export class ExpenditureProjection implements Projection {
   reset(): void {
     this.rates.clear();
   }
-}
-
-/** A new document: nested maps built from dotted keys (an upsert cannot $set "byUser.x" and "byUser" together). */
-function flattenForInsert(set: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { byUser: {}, byTeam: {}, byItemType: {}, byItem: {} };
-  for (const [k, v] of Object.entries(set)) {
-    const dot = k.indexOf('.');
-    if (dot < 0) out[k] = v;
-    else (out[k.slice(0, dot)] as Record<string, unknown>)[k.slice(dot + 1)] = v;
-  }
-  return out;
 }

@@ -764,6 +764,7 @@ interface Collection {
   arrays: ReadonlySet<string> | null;
   get: Database.Statement<[string], string>;
   insert: Database.Statement<[string, string]>;
+  insertIfAbsent: Database.Statement<[string, string]>;
   replace: Database.Statement<[string, string]>;
   remove: Database.Statement<[string]>;
   getMany: Database.Statement<[string], string>;
@@ -1031,11 +1032,7 @@ export class SqliteReadStore implements ReadStore {
     let inserted = 0;
     try {
       this.db.transaction(() => {
-        for (const [id, json] of rows) {
-          if (c.get.get(id) !== undefined) continue;
-          c.insert.run(id, json);
-          inserted++;
-        }
+        for (const [id, json] of rows) inserted += c.insertIfAbsent.run(id, json).changes;
       })();
     } catch (e) {
       if (isUniqueViolation(e)) throw duplicate(collection, e);
@@ -1113,6 +1110,9 @@ export class SqliteReadStore implements ReadStore {
       arrays: null,
       get: this.db.prepare<[string], string>(`SELECT doc FROM "${table}" WHERE id = ?`).pluck(),
       insert: this.db.prepare<[string, string]>(`INSERT INTO "${table}" (id, doc) VALUES (?, ?)`),
+      insertIfAbsent: this.db.prepare<[string, string]>(
+        `INSERT INTO "${table}" (id, doc) VALUES (?, ?) ON CONFLICT(id) DO NOTHING`,
+      ),
       replace: this.db.prepare<[string, string]>(`UPDATE "${table}" SET doc = ? WHERE id = ?`),
       remove: this.db.prepare<[string]>(`DELETE FROM "${table}" WHERE id = ?`),
       getMany: this.db
