@@ -3,6 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus } from '@purser/engines';
 import { usageConsumerGroup } from '@purser/usage';
 import { HttpClient } from '../lib/http';
+import { AppProcess, cpuMs, startApp } from '../lib/processes';
 import { Suite, SuiteOutcome, atLeast, equals } from '../lib/suite';
 import { perSecond, round, stopwatch } from '../lib/timing';
 import {
@@ -64,7 +65,7 @@ async function rawDrain(brokers: string[], topic: string, total: number) {
 export const usageKafkaSuite: Suite = {
   name: 'usage-kafka',
   description:
-    'Usage pre-produced to a fresh Kafka topic, then drained by the org server (usage consumer + projections, embedded stores) until GET expenditure counts it all',
+    'Usage pre-produced to a fresh Kafka topic, then drained by a consumer worker into the embedded stores and projected by a projections worker until GET expenditure counts it all',
   async run(ctx): Promise<SuiteOutcome> {
     const brokersEnv = process.env.KAFKA_BROKERS?.trim();
     if (!brokersEnv) {
@@ -99,6 +100,7 @@ export const usageKafkaSuite: Suite = {
     let firstMs = -1;
     let drainMs = 0;
     let drained: { ms: number; count: number };
+    let cpuMicrosPerEvent: Record<string, number | null> = {};
     let raw: Awaited<ReturnType<typeof rawDrain>>;
     try {
       // 2. Pre-produce every event, keyed by user, as agents would.
@@ -128,27 +130,45 @@ export const usageKafkaSuite: Suite = {
 
       // 3. The org server with the topic configured: its usage consumer drains it through the command path.
       const drain = stopwatch();
-      const server = await startServer(ctx.dir, {
-        KAFKA_BROKERS: brokers.join(','),
-        PURSER_USAGE_TOPIC: topic,
-      });
-      startedMs = drain();
-      const http = new HttpClient(server.url, 8);
+      // Production layout on one machine: the API, a worker running the projections and the sweeper, and a worker
+      // running the Kafka consumer (PURSER_WORKER_TASKS), each its own process.
+      const env = { PURSER_DATA_DIR: ctx.dir, KAFKA_BROKERS: brokers.join(','), PURSER_USAGE_TOPIC: topic };
+      const procs: AppProcess[] = [];
       try {
-        while ((await expenditureHealth(http)).head <= head0) {
-          if (drain() > DRAIN_DEADLINE_MS) throw new Error('the usage consumer never delivered anything');
-          await new Promise((r) => setTimeout(r, 20));
+        procs.push(await startApp('worker', { ...env, PURSER_WORKER_TASKS: 'projections,sweeper' }));
+        procs.push(await startApp('org-server', { ...env, PURSER_PROJECTIONS: 'worker' }));
+        const cpu0 = procs.map((p) => cpuMs(p.child.pid));
+        procs.push(await startApp('worker', { ...env, PURSER_WORKER_TASKS: 'consumers' }));
+        cpu0.push(cpuMs(procs[2].child.pid));
+        startedMs = drain();
+        const http = new HttpClient(procs[1].url, 8);
+        try {
+          while ((await expenditureHealth(http)).head <= head0) {
+            if (drain() > DRAIN_DEADLINE_MS) throw new Error('the usage consumer never delivered anything');
+            await new Promise((r) => setTimeout(r, 20));
+          }
+          firstMs = drain();
+          ctx.log(`usage-kafka: first usage appended after ${Math.round(firstMs)} ms; draining`);
+          drained = await waitForCount(http, dir.orgId, range, total, {
+            minHead: head0 + BigInt(total),
+            deadlineMs: DRAIN_DEADLINE_MS,
+          });
+          drainMs = drain();
+          const perEvent = (a: number | null, b: number | null) =>
+            a === null || b === null ? null : round(((b - a) * 1000) / total, 1);
+          cpuMicrosPerEvent = {
+            projectionsWorker: perEvent(cpu0[0], cpuMs(procs[0].child.pid)),
+            api: perEvent(cpu0[1], cpuMs(procs[1].child.pid)),
+            consumerWorker: perEvent(cpu0[2], cpuMs(procs[2].child.pid)),
+          };
+        } finally {
+          http.close();
         }
-        firstMs = drain();
-        ctx.log(`usage-kafka: first usage appended after ${Math.round(firstMs)} ms; draining`);
-        drained = await waitForCount(http, dir.orgId, range, total, {
-          minHead: head0 + BigInt(total),
-          deadlineMs: DRAIN_DEADLINE_MS,
-        });
-        drainMs = drain();
+      } catch (err) {
+        const logs = procs.map((p) => `--- ${p.app} ---\n${p.log.slice(-15).join('\n')}`).join('\n');
+        throw new Error(`${(err as Error).message}\n${logs}`);
       } finally {
-        http.close();
-        await server.close();
+        for (const p of procs.reverse()) await p.stop();
       }
       ctx.log(`usage-kafka: drained in ${Math.round(drainMs)} ms; raw consumer baseline`);
 
@@ -171,7 +191,10 @@ export const usageKafkaSuite: Suite = {
         topic: { partitions: 3, megabytes: round(bytes / 2 ** 20, 1) },
         produce: { ms: round(produceMs, 1), eventsPerSec: perSecond(total, produceMs), chunk: PRODUCE_CHUNK },
         drain: {
-          what: 'org server start (incl. group join) until GET expenditure counts every event',
+          what: 'consumer worker start (incl. group join) until GET expenditure counts every event',
+          processes:
+            'API (PURSER_PROJECTIONS=worker), worker with PURSER_WORKER_TASKS=projections,sweeper, worker with PURSER_WORKER_TASKS=consumers',
+          cpuMicrosPerEvent,
           ms: round(drainMs, 1),
           serverStartMs: round(startedMs, 1),
           firstAppendedMs: round(firstMs, 1),

@@ -29,7 +29,15 @@ export interface PurserConfig {
   reservationSweepMs: number;
   /** SQLite event store durability: 'normal' survives process crashes, 'full' also power loss. */
   sqliteSynchronous: 'normal' | 'full';
+  /**
+   * What a worker process runs: the projections (one process), the Kafka consumers (any number: the consumer group
+   * shares the partitions), the reservation sweeper. All three by default.
+   */
+  workerTasks: WorkerTask[];
 }
+
+export const WORKER_TASKS = ['projections', 'consumers', 'sweeper'] as const;
+export type WorkerTask = (typeof WORKER_TASKS)[number];
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -93,6 +101,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
         problems.push(`KAFKA_BROKERS entry "${b}" must be host:port`);
     }
   }
+  const tasks = (str('PURSER_WORKER_TASKS') ?? WORKER_TASKS.join(','))
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const unknownTasks = tasks.filter((t) => !(WORKER_TASKS as readonly string[]).includes(t));
+  if (unknownTasks.length || tasks.length === 0)
+    problems.push(
+      `PURSER_WORKER_TASKS="${env.PURSER_WORKER_TASKS}" must list some of ${WORKER_TASKS.join(', ')} (comma-separated)`,
+    );
   const adminToken = str('PURSER_ADMIN_TOKEN');
   if (adminToken !== null && adminToken.length < 16)
     problems.push('PURSER_ADMIN_TOKEN must be at least 16 characters');
@@ -116,6 +133,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     reservationTtlMs: int('PURSER_RESERVATION_TTL_MS', 300_000, 1000, 86_400_000),
     reservationSweepMs: int('PURSER_RESERVATION_SWEEP_MS', 1000, 50, 60_000),
     sqliteSynchronous: oneOf('PURSER_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'normal'),
+    workerTasks: [...new Set(tasks)].filter((t): t is WorkerTask =>
+      (WORKER_TASKS as readonly string[]).includes(t),
+    ),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

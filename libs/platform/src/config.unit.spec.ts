@@ -48,4 +48,13 @@ describe('configuration', () => {
     ]);
     expect((err as Error).message).not.toContain('secret');
   });
+
+  it('given worker tasks, then a worker runs only those, and unknown ones are refused', () => {
+    expect(loadConfig({}).workerTasks).toEqual(['projections', 'consumers', 'sweeper']);
+    expect(loadConfig({ PURSER_WORKER_TASKS: ' consumers ,consumers' }).workerTasks).toEqual(['consumers']);
+    expect(() => loadConfig({ PURSER_WORKER_TASKS: 'consumers,cron' })).toThrow(
+      'PURSER_WORKER_TASKS="consumers,cron" must list some of projections, consumers, sweeper (comma-separated)',
+    );
+    expect(() => loadConfig({ PURSER_WORKER_TASKS: ' , ' })).toThrow(ConfigError);
+  });
 });

@@ -7,7 +7,8 @@ import {
   READ_STORE,
   ReadStore,
 } from '@purser/core';
-import { LOGGER } from './tokens';
+import { CONFIG, LOGGER } from './tokens';
+import { PurserConfig, WorkerTask } from './config';
 import { PurserLogger } from './logger';
 import { ProjectionRegistry } from './projection-registry';
 import { Metrics } from './metrics';
@@ -31,6 +32,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     private readonly metrics: Metrics,
     @Inject(LOGGER) private readonly logger: PurserLogger,
     @Inject(RUN_PROJECTIONS) private readonly runHere: boolean,
+    @Inject(CONFIG) private readonly config: PurserConfig,
   ) {}
 
   /** The runner; created lazily so every context module has registered its projections first. */
@@ -47,13 +49,19 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     return this.runner;
   }
 
+  /** Whether this process runs the projections (PURSER_PROJECTIONS, and PURSER_WORKER_TASKS lists them). */
   get runsProjections(): boolean {
-    return this.runHere;
+    return this.runs('projections');
+  }
+
+  /** Whether this process runs a background task: it runs background work at all and PURSER_WORKER_TASKS lists it. */
+  runs(task: WorkerTask): boolean {
+    return this.runHere && this.config.workerTasks.includes(task);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     const runner = this.get();
-    if (this.runHere) await runner.start();
+    if (this.runsProjections) await runner.start();
     else await runner.prepare();
     this.metricsTimer = setInterval(() => void this.refreshMetrics().catch(() => undefined), 5000);
     this.metricsTimer.unref();
@@ -73,13 +81,13 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     const head = await this.events.headPosition();
     const out = [];
     for (const s of runner.status()) {
-      const checkpoint = this.runHere ? BigInt(s.checkpoint) : await runner.checkpoints.get(s.name);
+      const checkpoint = this.runsProjections ? BigInt(s.checkpoint) : await runner.checkpoints.get(s.name);
       const lag = head > checkpoint ? head - checkpoint : 0n;
       out.push({
         name: s.name,
         checkpoint: checkpoint.toString(),
         lag: lag.toString(),
-        state: this.runHere ? s.state : 'remote',
+        state: this.runsProjections ? s.state : 'remote',
         ...(s.error ? { error: s.error } : {}),
       });
     }

@@ -22,7 +22,7 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnApplication
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.host.runsProjections) return;
+    if (!this.host.runs('sweeper')) return;
     this.timer = setInterval(() => void this.sweep(), this.config.reservationSweepMs);
     this.timer.unref();
   }

@@ -10,7 +10,8 @@ export const usageConsumerGroup = (topic: string) => `purser-usage-ingest.${topi
 /**
  * Consumes usage events from Kafka (topic purser.usage.v1 by default) in batches, through the same command path as
  * HTTP. Offsets are committed by the bus only after the batch is appended; refused or malformed messages are parked
- * on the dead-letter topic with their reason and never block the partition. Runs where the projections run.
+ * on the dead-letter topic with their reason and never block the partition. Runs in the processes whose
+ * PURSER_WORKER_TASKS list consumers (any number: the group shares the partitions).
  */
 @Injectable()
 export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -25,7 +26,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    if (!this.host.runsProjections || !this.config.kafkaBrokers) return;
+    if (!this.host.runs('consumers') || !this.config.kafkaBrokers) return;
     this.consumer = await this.bus.subscribe(
       { topic: this.config.usageTopic, groupId: usageConsumerGroup(this.config.usageTopic), maxRetries: 5 },
       (batch) => this.handle(batch),
