@@ -87,6 +87,35 @@ describe('projection runner (SQLite event store and read store)', () => {
     await store.close();
   });
 
+  it('given projections spread over two processes, when each runner starts only its own, then each read model is built once and unknown names are refused', async () => {
+    const events = new SqliteEventStore(join(dir, 'e4.db'), { pollIntervalMs: 20 });
+    const store = new SqliteReadStore(join(dir, 'r4.db'));
+    const other = Object.assign(new CountingProjection(), { name: 'other' });
+    const mine = new CountingProjection();
+    const one = new ProjectionRunner(events, store, new EventRegistry(), [mine, other], quiet);
+    await expect(one.start(['counting', 'nope'])).rejects.toThrow(
+      'unknown projection(s) nope; known: counting, other',
+    );
+    await one.start(['counting']);
+    const a = await events.append('d-1', [usageEvent('1')], 'no_stream');
+    await new PositionWaiter(one.checkpoints, one).waitFor(a.position, ['counting'], 5000);
+    expect(mine.calls).toBeGreaterThan(0);
+    expect(other.calls).toBe(0);
+    expect(one.status().map((s) => [s.name, s.state])).toEqual([
+      ['counting', 'running'],
+      ['other', 'stopped'],
+    ]);
+    // The other process's runner, on the same stores, runs the other one; a waiter reads its checkpoint from the store.
+    const two = new ProjectionRunner(events, store, new EventRegistry(), [mine, other], quiet);
+    await two.start(['other']);
+    await new PositionWaiter(one.checkpoints, one).waitFor(a.position, ['other'], 5000);
+    expect(other.calls).toBeGreaterThan(0);
+    await one.stop();
+    await two.stop();
+    await events.close();
+    await store.close();
+  });
+
   it('given a position the projections have not reached, when waiting, then NotReadyError after the bound', async () => {
     const events = new SqliteEventStore(join(dir, 'e3.db'));
     const store = new SqliteReadStore(join(dir, 'r3.db'));

@@ -140,9 +140,13 @@ export class ProjectionRunner {
     for (const p of this.projections) for (const c of p.collections) await this.store.ensureCollection(c);
   }
 
-  async start(): Promise<void> {
+  /** Starts every projection, or only those named (the others run in another process). */
+  async start(only?: readonly string[]): Promise<void> {
+    const unknown = (only ?? []).filter((n) => !this.projections.some((p) => p.name === n));
+    if (unknown.length)
+      throw new Error(`unknown projection(s) ${unknown.join(', ')}; known: ${this.names().join(', ')}`);
     await this.prepare();
-    for (const p of this.projections) await this.startOne(p);
+    for (const p of this.projections) if (!only || only.includes(p.name)) await this.startOne(p);
   }
 
   private async startOne(projection: Projection, failures = 0): Promise<void> {

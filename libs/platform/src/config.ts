@@ -34,6 +34,8 @@ export interface PurserConfig {
    * shares the partitions), the reservation sweeper. All three by default.
    */
   workerTasks: WorkerTask[];
+  /** Which projections a process running projections runs (null: all), so they can be spread over processes. */
+  workerProjections: string[] | null;
 }
 
 export const WORKER_TASKS = ['projections', 'consumers', 'sweeper'] as const;
@@ -110,6 +112,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     problems.push(
       `PURSER_WORKER_TASKS="${env.PURSER_WORKER_TASKS}" must list some of ${WORKER_TASKS.join(', ')} (comma-separated)`,
     );
+  const projectionNames = str('PURSER_WORKER_PROJECTIONS')
+    ?.split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
+  if (
+    projectionNames &&
+    (projectionNames.length === 0 || projectionNames.some((n) => !/^[a-z0-9-]{1,64}$/.test(n)))
+  )
+    problems.push(
+      `PURSER_WORKER_PROJECTIONS="${env.PURSER_WORKER_PROJECTIONS}" must list projection names (comma-separated)`,
+    );
   const adminToken = str('PURSER_ADMIN_TOKEN');
   if (adminToken !== null && adminToken.length < 16)
     problems.push('PURSER_ADMIN_TOKEN must be at least 16 characters');
@@ -136,6 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     workerTasks: [...new Set(tasks)].filter((t): t is WorkerTask =>
       (WORKER_TASKS as readonly string[]).includes(t),
     ),
+    workerProjections: projectionNames?.length ? [...new Set(projectionNames)] : null,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

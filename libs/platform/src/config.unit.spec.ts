@@ -56,5 +56,13 @@ describe('configuration', () => {
       'PURSER_WORKER_TASKS="consumers,cron" must list some of projections, consumers, sweeper (comma-separated)',
     );
     expect(() => loadConfig({ PURSER_WORKER_TASKS: ' , ' })).toThrow(ConfigError);
+    expect(loadConfig({}).workerProjections).toBeNull();
+    expect(loadConfig({ PURSER_WORKER_PROJECTIONS: 'expenditure, quota-usage' }).workerProjections).toEqual([
+      'expenditure',
+      'quota-usage',
+    ]);
+    expect(() => loadConfig({ PURSER_WORKER_PROJECTIONS: 'Expenditure!' })).toThrow(
+      'PURSER_WORKER_PROJECTIONS="Expenditure!" must list projection names (comma-separated)',
+    );
   });
 });

@@ -59,9 +59,16 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     return this.runHere && this.config.workerTasks.includes(task);
   }
 
+  /** Whether this process runs that projection (PURSER_WORKER_PROJECTIONS spreads them over processes). */
+  runsProjection(name: string): boolean {
+    return (
+      this.runsProjections && (!this.config.workerProjections || this.config.workerProjections.includes(name))
+    );
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     const runner = this.get();
-    if (this.runsProjections) await runner.start();
+    if (this.runsProjections) await runner.start(this.config.workerProjections ?? undefined);
     else await runner.prepare();
     this.metricsTimer = setInterval(() => void this.refreshMetrics().catch(() => undefined), 5000);
     this.metricsTimer.unref();
@@ -81,13 +88,14 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     const head = await this.events.headPosition();
     const out = [];
     for (const s of runner.status()) {
-      const checkpoint = this.runsProjections ? BigInt(s.checkpoint) : await runner.checkpoints.get(s.name);
+      const here = this.runsProjection(s.name);
+      const checkpoint = here ? BigInt(s.checkpoint) : await runner.checkpoints.get(s.name);
       const lag = head > checkpoint ? head - checkpoint : 0n;
       out.push({
         name: s.name,
         checkpoint: checkpoint.toString(),
         lag: lag.toString(),
-        state: this.runsProjections ? s.state : 'remote',
+        state: here ? s.state : 'remote',
         ...(s.error ? { error: s.error } : {}),
       });
     }
