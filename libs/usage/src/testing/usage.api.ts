@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addDecimal } from '@purser/core';
+import { EVENT_STORE, EventStore, addDecimal } from '@purser/core';
 import { ProjectionHost } from '@purser/platform';
 import { Api, TestServer } from '../../../../test/support/app';
 
@@ -77,6 +77,59 @@ export function usageApiSpec(start: () => Promise<TestServer>) {
       `/v1/orgs/${orgId}/expenditure?from=2026-10-01&to=2026-10-02&minPosition=${first.body.position}`,
     );
     expect(rep.body.total).toMatchObject({ amounts: [{ amount: '1.5', currency: 'EUR' }], count: 1 });
+  });
+
+  it('given an eventId recorded in its own stream (the layout before per-org usage streams), when sent again, then it is a duplicate', async () => {
+    const e = usage({ amount: '2', occurredAt: '2025-06-01T08:00:00Z' });
+    const store = server.app.get<EventStore>(EVENT_STORE);
+    const legacy = await store.append(
+      `usage-${orgId}-${e.eventId}`,
+      [
+        {
+          type: 'UsageRecorded',
+          data: {
+            usageId: e.eventId,
+            orgId,
+            userId: ada,
+            teamId: storage,
+            teamPath: [storage, platform, eng],
+            itemType: 'Agent',
+            itemId: 'research-agent',
+            amount: '2',
+            currency: 'EUR',
+            inputTokens: null,
+            outputTokens: null,
+            model: null,
+            occurredAt: '2025-06-01T08:00:00Z',
+            reservationId: null,
+            attributes: {},
+            timeZone: 'Europe/Paris',
+            baseCurrency: 'EUR',
+          },
+          metadata: {
+            eventId: `usage:${e.eventId}`,
+            correlationId: randomUUID(),
+            causationId: null,
+            actor: { type: 'system', id: 'test' },
+            occurredAt: new Date().toISOString(),
+            schemaVersion: 1,
+            orgId,
+          },
+        },
+      ],
+      'no_stream',
+    );
+    const again = await api.post('/v1/usage', e);
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual({
+      eventId: e.eventId,
+      status: 'duplicate',
+      position: legacy.position.toString(),
+    });
+    const rep = await api.get(
+      `/v1/orgs/${orgId}/expenditure?from=2025-06-01&to=2025-06-02&minPosition=${legacy.position}`,
+    );
+    expect(rep.body.total).toMatchObject({ amounts: [{ amount: '2', currency: 'EUR' }], count: 1 });
   });
 
   it('given a batch with good, duplicate and bad events, then each gets its own status and reason', async () => {
