@@ -12,6 +12,7 @@ import {
 import { AllBatch } from '@purser/core';
 import {
   AllScanner,
+  EsdbEventStore,
   EsdbSubscription,
   PURSER_EVENT_ID_NAMESPACE,
   PageReader,
@@ -333,6 +334,41 @@ describe('EventStoreDB adapter: batches and idempotency', () => {
     expect(out).toEqual([50, 10, 40, 20, 30]);
     expect(peak).toBe(2);
     expect(await mapWithConcurrency([], 4, async (n: number) => n)).toEqual([]);
+  });
+
+  it('given writes to one stream in one appendMany, then they run one after another, in order, and other streams run alongside', async () => {
+    const store = new EsdbEventStore('esdb://127.0.0.1:1?tls=false', { appendConcurrency: 4 });
+    const log: string[] = [];
+    const busy = new Set<string>();
+    let overlapOnOneStream = false;
+    let peak = 0;
+    store.append = async (streamId: string, events: { type: string }[]) => {
+      if (busy.has(streamId)) overlapOnOneStream = true;
+      busy.add(streamId);
+      peak = Math.max(peak, busy.size);
+      await new Promise((r) => setTimeout(r, 5));
+      busy.delete(streamId);
+      log.push(`${streamId}:${events[0].type}`);
+      if (events[0].type === 'bad') throw new Error('refused');
+      return { nextRevision: 0n, position: 0n };
+    };
+    const write = (streamId: string, type: string) => ({
+      streamId,
+      expected: 'any' as const,
+      events: [{ type, data: {}, metadata: {} as never }],
+    });
+    const outcomes = await store.appendMany([
+      write('a', '1'),
+      write('b', '1'),
+      write('a', 'bad'),
+      write('a', '3'),
+      write('c', '1'),
+    ]);
+    expect(outcomes.map((o) => o.ok)).toEqual([true, true, false, true, true]);
+    expect(log.filter((l) => l.startsWith('a:'))).toEqual(['a:1', 'a:bad', 'a:3']);
+    expect(overlapOnOneStream).toBe(false);
+    expect(peak).toBe(3);
+    await store.close();
   });
 
   it('backs off exponentially up to a ceiling', () => {
