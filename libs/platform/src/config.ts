@@ -34,6 +34,13 @@ export interface PurserConfig {
    * shares the partitions), the reservation sweeper. All three by default.
    */
   workerTasks: WorkerTask[];
+  /**
+   * Backpressure on usage ingest: while the usage projections are more than this many positions behind the head, a
+   * batch waits (up to ingestMaxWaitMs) before it is appended, so reports and quota counting stay fresh under
+   * sustained load. 0: never wait.
+   */
+  ingestMaxLag: number;
+  ingestMaxWaitMs: number;
   /** Which projections a process running projections runs (null: all), so they can be spread over processes. */
   workerProjections: string[] | null;
 }
@@ -150,6 +157,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
       (WORKER_TASKS as readonly string[]).includes(t),
     ),
     workerProjections: projectionNames?.length ? [...new Set(projectionNames)] : null,
+    ingestMaxLag: int('PURSER_INGEST_MAX_LAG', 20_000, 0, 100_000_000),
+    ingestMaxWaitMs: int('PURSER_INGEST_MAX_WAIT_MS', 10_000, 0, 600_000),
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

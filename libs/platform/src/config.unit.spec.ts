@@ -57,6 +57,8 @@ describe('configuration', () => {
     );
     expect(() => loadConfig({ PURSER_WORKER_TASKS: ' , ' })).toThrow(ConfigError);
     expect(loadConfig({}).workerProjections).toBeNull();
+    expect(loadConfig({})).toMatchObject({ ingestMaxLag: 20_000, ingestMaxWaitMs: 10_000 });
+    expect(loadConfig({ PURSER_INGEST_MAX_LAG: '0' }).ingestMaxLag).toBe(0);
     expect(loadConfig({ PURSER_WORKER_PROJECTIONS: 'expenditure, quota-usage' }).workerProjections).toEqual([
       'expenditure',
       'quota-usage',

@@ -102,6 +102,28 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     return { head, projections: out };
   }
 
+  /**
+   * How far the slowest projection that handles this event type is behind the event store's head, in positions
+   * (0 when none does). From the local runner for the projections it runs, else from the shared checkpoints.
+   */
+  async lagFor(eventType: string): Promise<bigint> {
+    const runner = this.get();
+    const names = this.projections
+      .all()
+      .filter((p) => p.filter?.eventTypes?.includes(eventType))
+      .map((p) => p.name);
+    if (names.length === 0) return 0n;
+    const head = await this.events.headPosition();
+    let slowest = head;
+    for (const name of names) {
+      const cp =
+        (this.runsProjection(name) ? runner.localCheckpoint(name) : undefined) ??
+        (await runner.checkpoints.get(name));
+      if (cp < slowest) slowest = cp;
+    }
+    return head - slowest;
+  }
+
   async refreshMetrics(): Promise<void> {
     const { head, projections } = await this.status();
     this.metrics.eventStoreHead.set(Number(head));

@@ -20,6 +20,7 @@ import {
   teamTreeDecider,
   userDecider,
 } from '@purser/directory';
+import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
 import { UsageRecorded, UsageStreams, usageEventId } from './events';
 import { UsageInput, checkUsage } from './usage-input';
 
@@ -53,10 +54,42 @@ const FOLD_CACHE_SIZE = 200_000;
 export class UsageIngest {
   private readonly folds = new Map<string, { revision: bigint; state: unknown }>();
 
+  private lastBackpressureLog = 0;
+
   constructor(
     private readonly executor: CommandExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly host: ProjectionHost,
+    @Inject(CONFIG) private readonly config: PurserConfig,
+    @Inject(LOGGER) private readonly logger: PurserLogger,
   ) {}
+
+  /**
+   * Backpressure: while the projections that handle usage (expenditure, quota counting) are more than
+   * PURSER_INGEST_MAX_LAG positions behind, wait before appending, at most PURSER_INGEST_MAX_WAIT_MS. Under sustained
+   * load faster than they can follow, ingest slows to their pace instead of letting reports and quota counts fall
+   * ever further behind. Past the bound (a stopped worker), usage is recorded anyway: nothing is refused or lost.
+   */
+  private async backpressure(): Promise<void> {
+    const max = BigInt(this.config.ingestMaxLag);
+    if (max === 0n || this.config.ingestMaxWaitMs === 0) return;
+    const deadline = Date.now() + this.config.ingestMaxWaitMs;
+    for (let pause = 5; ; pause = Math.min(pause * 2, 50)) {
+      const lag = await this.host.lagFor('UsageRecorded');
+      if (lag <= max) return;
+      if (Date.now() >= deadline) {
+        if (Date.now() - this.lastBackpressureLog > 10_000) {
+          this.lastBackpressureLog = Date.now();
+          this.logger.warn(
+            { lag: lag.toString(), maxLag: this.config.ingestMaxLag },
+            'usage projections are far behind; recording usage without waiting for them',
+          );
+        }
+        return;
+      }
+      await new Promise((r) => setTimeout(r, pause));
+    }
+  }
 
   /**
    * The current states of the org, user and team-tree streams a batch names. One call asks the store for all their
@@ -97,6 +130,7 @@ export class UsageIngest {
   }
 
   async record(batch: unknown[], ctx: CommandContext): Promise<IngestResult> {
+    if (batch.length) await this.backpressure();
     const now = Date.parse(ctx.now);
     const results: UsageOutcome[] = new Array(batch.length);
     const writes: StreamWrite[] = [];

@@ -105,4 +105,25 @@ describe('expenditure projection', () => {
     ]);
     expect(redelivered).toEqual(whole);
   });
+
+  it('given another writer moved a bucket the projection has cached, when it writes, then the batch fails and, delivered again, counts right', async () => {
+    const store = new SqliteReadStore(':memory:');
+    const a = new ExpenditureProjection();
+    const b = new ExpenditureProjection();
+    for (const c of a.collections) await store.ensureCollection(c);
+    await a.handle(EVENTS.slice(0, 2), store);
+    await b.handle(EVENTS.slice(2, 4), store); // reads afresh: sees what a wrote
+    await expect(a.handle(EVENTS.slice(4), store)).rejects.toThrow(/changed under the projection/);
+    await a.handle(EVENTS.slice(4), store); // the runner delivers the batch again
+    const totals = (await store.find<TotalDoc>(TOTALS, {}, { limit: 1000 })).items.sort((x, y) =>
+      x._id < y._id ? -1 : 1,
+    );
+    const buckets = (await store.find<BucketDoc>(BUCKETS, {}, { limit: 1000 })).items.sort((x, y) =>
+      x._id < y._id ? -1 : 1,
+    );
+    const whole = await project([EVENTS]);
+    expect(totals).toEqual(whole.totals);
+    expect(buckets).toEqual(whole.buckets);
+    await store.close();
+  });
 });

@@ -106,6 +106,9 @@ export const bucketId = (orgId: string, grain: Grain, period: string) => `${orgI
  */
 export const recordId = (orgId: string, position: bigint) => `${orgId}:${padPosition(position)}`;
 
+/** Bucket documents kept in memory by the projection (a few periods of a few grains per active org). */
+const BUCKET_CACHE_SIZE = 1024;
+
 /** Accumulator of one slice in nano-units. */
 class Acc {
   a = new Map<string, bigint>();
@@ -206,6 +209,12 @@ export class ExpenditureProjection implements Projection {
     { name: RATES },
   ];
   private rates = new Map<string, RateDoc>();
+  /**
+   * The bucket documents as this projection last wrote them (recent periods, LRU). It is their only writer, so it
+   * need not read them back each batch; every write is conditioned on the stored version being the one cached, and
+   * a mismatch (another writer) fails the batch, which is then delivered again and read afresh.
+   */
+  private buckets = new Map<string, BucketDoc | null>();
 
   async handle(events: RecordedEvent[], store: ReadStore): Promise<void> {
     const typed = events as RecordedEvent<UsageEvent>[];
@@ -227,7 +236,21 @@ export class ExpenditureProjection implements Projection {
       firstPos ??= padPosition(e.position);
       for (const g of GRAINS) ids.add(bucketId(e.data.orgId, g, keys[g]));
     }
-    const existing = new Map((await store.getMany<BucketDoc>(BUCKETS, [...ids])).map((d) => [d._id, d]));
+    const existing = new Map<string, BucketDoc>();
+    const unknown: string[] = [];
+    for (const id of ids) {
+      const cached = this.buckets.get(id);
+      if (cached === undefined) unknown.push(id);
+      else if (cached) existing.set(id, cached);
+    }
+    if (unknown.length) {
+      const found = new Map((await store.getMany<BucketDoc>(BUCKETS, unknown)).map((d) => [d._id, d]));
+      for (const id of unknown) {
+        const doc = found.get(id) ?? null;
+        if (doc) existing.set(id, doc);
+        this.remember(id, doc);
+      }
+    }
     const existingTotals = new Map((await store.getMany<TotalDoc>(TOTALS, [...ids])).map((d) => [d._id, d]));
     const totals = new Map<
       string,
@@ -305,9 +328,10 @@ export class ExpenditureProjection implements Projection {
 
     if (records.length) await store.insertMany(RECORDS, records);
     const ops: UpdateOp[] = [];
+    const written: BucketDoc[] = [];
     for (const [id, delta] of keyed) {
-      // This projection is the documents' only writer and read them above: each dimension map is written whole
-      // (one field per dimension rather than one per user or team, which the store would parse and apply one by one).
+      // Each dimension map is written whole (one field per dimension rather than one per user or team), on the
+      // version of the document read or cached above.
       const prev = existing.get(id);
       const $set: Record<string, unknown> = {
         orgId: delta.orgId,
@@ -325,10 +349,27 @@ export class ExpenditureProjection implements Projection {
       ops.push({
         id,
         update: { $set },
-        options: { upsert: true, guard: { _pos: { $lt: padPosition(delta.lastPos) } } },
+        options: { upsert: true, guard: prev ? { _pos: prev._pos } : { _pos: { $exists: false } } },
       });
+      written.push({ _id: id, ...$set } as BucketDoc);
     }
-    if (ops.length) await store.bulkUpdate(BUCKETS, ops);
+    if (ops.length) {
+      let results;
+      try {
+        results = await store.bulkUpdate(BUCKETS, ops);
+      } catch (err) {
+        this.buckets.clear();
+        throw err;
+      }
+      const stale = results.findIndex((r) => !r.matched && !r.upserted);
+      if (stale >= 0) {
+        this.buckets.clear();
+        throw new Error(
+          `expenditure bucket ${ops[stale].id} changed under the projection (another writer?); delivering the batch again`,
+        );
+      }
+      for (const doc of written) this.remember(doc._id, doc);
+    }
     const totalOps: UpdateOp[] = [...totals].map(([id, t]) => ({
       id,
       update: {
@@ -411,8 +452,16 @@ export class ExpenditureProjection implements Projection {
     };
   }
 
-  /** For rebuilds: forget cached rates (the collections are dropped). */
+  private remember(id: string, doc: BucketDoc | null): void {
+    this.buckets.delete(id);
+    this.buckets.set(id, doc);
+    if (this.buckets.size > BUCKET_CACHE_SIZE)
+      this.buckets.delete(this.buckets.keys().next().value as string);
+  }
+
+  /** For rebuilds: forget cached rates and buckets (the collections are dropped). */
   reset(): void {
     this.rates.clear();
+    this.buckets.clear();
   }
 }

@@ -351,6 +351,9 @@ export class SqliteEventStore implements EventStore {
     };
     this.emitter.on('appended', onAppend);
     let after = options.after ?? -1n;
+    // Appends by another process (API and worker on one file) are only seen by polling. Right after events came,
+    // more are likely: poll again soon (2 ms, doubling while nothing comes) up to pollIntervalMs when idle.
+    let idlePolls = 0;
     const loop = async () => {
       try {
         while (!stopped && !this.closed) {
@@ -362,10 +365,12 @@ export class SqliteEventStore implements EventStore {
           if (batch.checkpoint > after) {
             await handler(batch);
             after = batch.checkpoint;
+            idlePolls = 0;
             continue;
           }
+          const wait = Math.min(this.pollIntervalMs, 2 * 2 ** idlePolls++);
           await new Promise<void>((resolve) => {
-            const timer = setTimeout(done, this.pollIntervalMs);
+            const timer = setTimeout(done, wait);
             wake = done;
             function done() {
               clearTimeout(timer);
