@@ -112,7 +112,12 @@ export async function startApiAndWorker(
   env: Record<string, string> = {},
   workerEnv: Record<string, string> = {},
 ): Promise<{ api: AppProcess; worker: AppProcess; stop(): Promise<void> }> {
-  const common = { PURSER_DATA_DIR: dataDir, PURSER_PROJECTIONS: 'worker', ...(process.env.BENCH_INGEST_MAX_LAG ? { PURSER_INGEST_MAX_LAG: process.env.BENCH_INGEST_MAX_LAG } : {}), ...env };
+  const common = {
+    PURSER_DATA_DIR: dataDir,
+    PURSER_PROJECTIONS: 'worker',
+    ...(process.env.BENCH_INGEST_MAX_LAG ? { PURSER_INGEST_MAX_LAG: process.env.BENCH_INGEST_MAX_LAG } : {}),
+    ...env,
+  };
   const worker = await startApp('worker', { ...common, ...workerEnv });
   let api: AppProcess;
   try {
