@@ -146,16 +146,15 @@ export class CommandExecutor {
       if (err instanceof StaleStateError) return this.current(streamId, decider);
       throw err;
     }
-    if (revision >= 0n) {
-      // A catch-up that ended while this read was under way may have skipped events this read did not see yet.
-      this.store_(streamId, {
-        decider,
-        revision,
-        position,
-        state,
-        trustedFrom: generation === this.generation ? generation : -1,
-      });
-    }
+    // Streams that do not exist yet are cached too (revision -1): a catch-up folds their first event.
+    // A catch-up that ended while this read was under way may have skipped events this read did not see yet.
+    this.store_(streamId, {
+      decider,
+      revision,
+      position,
+      state,
+      trustedFrom: generation === this.generation ? generation : -1,
+    });
     return { state, revision, position };
   }
 
