@@ -35,6 +35,12 @@ const SETUP_CONCURRENCY = 16;
 const ESTIMATE = '0.01';
 const OVERSPEND_CHECKS = 100;
 const OVERSPEND_ROOM = 10;
+/**
+ * Where the embedded server's projections run: 'in-process' (the default, as `npm start` runs it) or 'worker' (a
+ * forked apps/worker on the same data directory, as PURSER_PROJECTIONS=worker deploys it).
+ */
+const PROJECTIONS: 'in-process' | 'worker' =
+  process.env.QUOTA_BENCH_PROJECTIONS === 'worker' ? 'worker' : 'in-process';
 const CLIENT: LoadSpec['client'] = process.env.QUOTA_BENCH_CLIENT === 'fetch' ? 'fetch' : 'node-http';
 const TARGET_P99_MS: Record<(typeof RATES)[number], number> = { 1_000: 2, 5_000: 10 };
 
@@ -391,9 +397,22 @@ class ServerProcess {
   private constructor(
     private readonly child: ChildProcess,
     readonly url: string,
+    private readonly worker: ChildProcess | null,
   ) {}
 
-  static start(env: Record<string, string>): Promise<ServerProcess> {
+  static async start(env: Record<string, string>): Promise<ServerProcess> {
+    if (PROJECTIONS === 'in-process') return ServerProcess.fork(env, null);
+    const worker = fork(join(__dirname, '../../apps/worker/src/main.js'), [], {
+      stdio: ['ignore', 2, 2, 'ipc'],
+      env: { ...process.env, ...env, PURSER_PROJECTIONS: 'worker', WORKER_PORT: '0' },
+    });
+    return ServerProcess.fork({ ...env, PURSER_PROJECTIONS: 'worker' }, worker).catch((err) => {
+      worker.kill('SIGKILL');
+      throw err;
+    });
+  }
+
+  private static fork(env: Record<string, string>, worker: ChildProcess | null): Promise<ServerProcess> {
     const child = fork(__filename, [SERVER_FLAG], { stdio: ['ignore', 2, 2, 'ipc'] });
     return new Promise<ServerProcess>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null) =>
@@ -401,7 +420,7 @@ class ServerProcess {
       child.once('exit', onExit);
       child.once('message', (msg: FromServer) => {
         child.off('exit', onExit);
-        if (msg.type === 'listening') return resolve(new ServerProcess(child, msg.url));
+        if (msg.type === 'listening') return resolve(new ServerProcess(child, msg.url, worker));
         child.kill('SIGKILL');
         reject(new Error(`org server failed to start: ${msg.message}`));
       });
@@ -410,13 +429,20 @@ class ServerProcess {
   }
 
   async close(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const gone = new Promise((r) => this.child.once('exit', r));
-    if (this.child.connected) this.child.disconnect();
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), 30_000);
-    await gone;
-    clearTimeout(timer);
+    await Promise.all([
+      stopChild(this.child, (c) => c.connected && c.disconnect()),
+      this.worker ? stopChild(this.worker, (c) => c.kill('SIGTERM')) : null,
+    ]);
   }
+}
+
+async function stopChild(child: ChildProcess, ask: (c: ChildProcess) => unknown): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  ask(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await gone;
+  clearTimeout(timer);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -736,6 +762,8 @@ export const quotaCheckSuite: Suite = {
           },
           server: {
             process: 'forked child (its own event loop; the bench process only orchestrates)',
+            projections:
+              PROJECTIONS === 'worker' ? 'forked apps/worker (PURSER_PROJECTIONS=worker)' : 'in-process',
           },
           generator: {
             process: 'forked child (open loop, latency from the scheduled send)',
