@@ -41,6 +41,8 @@ const OVERSPEND_ROOM = 10;
  */
 const PROJECTIONS: 'in-process' | 'worker' =
   process.env.QUOTA_BENCH_PROJECTIONS === 'worker' ? 'worker' : 'in-process';
+/** Extra node flags for the server process only (e.g. GC tuning), space-separated. */
+const SERVER_NODE_FLAGS = (process.env.QUOTA_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CLIENT: LoadSpec['client'] = process.env.QUOTA_BENCH_CLIENT === 'fetch' ? 'fetch' : 'node-http';
 const TARGET_P99_MS: Record<(typeof RATES)[number], number> = { 1_000: 2, 5_000: 10 };
 
@@ -413,7 +415,10 @@ class ServerProcess {
   }
 
   private static fork(env: Record<string, string>, worker: ChildProcess | null): Promise<ServerProcess> {
-    const child = fork(__filename, [SERVER_FLAG], { stdio: ['ignore', 2, 2, 'ipc'] });
+    const child = fork(__filename, [SERVER_FLAG], {
+      stdio: ['ignore', 2, 2, 'ipc'],
+      execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS],
+    });
     return new Promise<ServerProcess>((resolve, reject) => {
       const onExit = (code: number | null, signal: string | null) =>
         reject(new Error(`org server exited (code ${code}, signal ${signal}) before listening`));
