@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { loadConfig } from '@purser/platform';
-import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
+import { startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, equals } from '../lib/suite';
@@ -16,12 +16,13 @@ import { percentile, perSecond, round, stopwatch } from '../lib/timing';
  *
  * The load generator is open-loop (request i is sent at t0 + i/rate whatever happened to the earlier ones, and its
  * latency runs from that scheduled instant, so a stall shows in the figures instead of slowing the generator down:
- * no coordinated omission). It runs in a child process (this file, forked with GENERATOR_FLAG) so that it does not
- * share the server's event loop. It uses node:http with a keep-alive Agent (bench/lib/http.ts): on this machine
+ * no coordinated omission). It runs in a child process (this file, forked with GENERATOR_FLAG), and the org server in
+ * another (forked with SERVER_FLAG), so that server, generator and this orchestrating process share no event loop. It uses node:http with a keep-alive Agent (bench/lib/http.ts): on this machine
  * its floor was lower and steadier than undici's (global fetch), which QUOTA_BENCH_CLIENT=fetch selects to compare.
  */
 
 const GENERATOR_FLAG = '--quota-check-generator';
+const SERVER_FLAG = '--quota-check-server';
 const RATES = [1_000, 5_000] as const;
 const WARMUP_MS = 2_000;
 /** Connections the generator may use (requests beyond wait in its queue, and that wait is measured). */
@@ -34,6 +35,14 @@ const SETUP_CONCURRENCY = 16;
 const ESTIMATE = '0.01';
 const OVERSPEND_CHECKS = 100;
 const OVERSPEND_ROOM = 10;
+/**
+ * Where the embedded server's projections run: 'in-process' (the default, as `npm start` runs it) or 'worker' (a
+ * forked apps/worker on the same data directory, as PURSER_PROJECTIONS=worker deploys it).
+ */
+const PROJECTIONS: 'in-process' | 'worker' =
+  process.env.QUOTA_BENCH_PROJECTIONS === 'worker' ? 'worker' : 'in-process';
+/** Extra node flags for the server process only (e.g. GC tuning), space-separated. */
+const SERVER_NODE_FLAGS = (process.env.QUOTA_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const CLIENT: LoadSpec['client'] = process.env.QUOTA_BENCH_CLIENT === 'fetch' ? 'fetch' : 'node-http';
 const TARGET_P99_MS: Record<(typeof RATES)[number], number> = { 1_000: 2, 5_000: 10 };
 
@@ -356,6 +365,92 @@ class Generator {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The org server (child process)
+// ---------------------------------------------------------------------------------------------------------------
+
+type ToServer = { type: 'start'; env: Record<string, string> };
+type FromServer = { type: 'listening'; url: string } | { type: 'error'; message: string };
+
+function serverMain(): void {
+  let close: (() => Promise<void>) | null = null;
+  process.on('message', (msg: ToServer) => {
+    if (msg?.type !== 'start') return;
+    startOrgServer(loadConfig(msg.env)).then(
+      (server) => {
+        close = () => server.close();
+        process.send!({ type: 'listening', url: server.url } satisfies FromServer);
+      },
+      (err) =>
+        process.send!({ type: 'error', message: (err as Error).stack ?? String(err) } satisfies FromServer),
+    );
+  });
+  process.on('disconnect', () => {
+    void (close ?? (() => Promise.resolve()))()
+      .catch(() => undefined)
+      .finally(() => process.exit(0));
+  });
+}
+
+/**
+ * An org server in its own process (this file, forked with SERVER_FLAG), so that neither the generator nor this
+ * orchestrating process shares its event loop. The /livez floor is measured against the same process.
+ */
+class ServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    private readonly worker: ChildProcess | null,
+  ) {}
+
+  static async start(env: Record<string, string>): Promise<ServerProcess> {
+    if (PROJECTIONS === 'in-process') return ServerProcess.fork(env, null);
+    const worker = fork(join(__dirname, '../../apps/worker/src/main.js'), [], {
+      stdio: ['ignore', 2, 2, 'ipc'],
+      env: { ...process.env, ...env, PURSER_PROJECTIONS: 'worker', WORKER_PORT: '0' },
+    });
+    return ServerProcess.fork({ ...env, PURSER_PROJECTIONS: 'worker' }, worker).catch((err) => {
+      worker.kill('SIGKILL');
+      throw err;
+    });
+  }
+
+  private static fork(env: Record<string, string>, worker: ChildProcess | null): Promise<ServerProcess> {
+    const child = fork(__filename, [SERVER_FLAG], {
+      stdio: ['ignore', 2, 2, 'ipc'],
+      execArgv: [...process.execArgv, ...SERVER_NODE_FLAGS],
+    });
+    return new Promise<ServerProcess>((resolve, reject) => {
+      const onExit = (code: number | null, signal: string | null) =>
+        reject(new Error(`org server exited (code ${code}, signal ${signal}) before listening`));
+      child.once('exit', onExit);
+      child.once('message', (msg: FromServer) => {
+        child.off('exit', onExit);
+        if (msg.type === 'listening') return resolve(new ServerProcess(child, msg.url, worker));
+        child.kill('SIGKILL');
+        reject(new Error(`org server failed to start: ${msg.message}`));
+      });
+      child.send({ type: 'start', env } satisfies ToServer);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([
+      stopChild(this.child, (c) => c.connected && c.disconnect()),
+      this.worker ? stopChild(this.worker, (c) => c.kill('SIGTERM')) : null,
+    ]);
+  }
+}
+
+async function stopChild(child: ChildProcess, ask: (c: ChildProcess) => unknown): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('exit', r));
+  ask(child);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await gone;
+  clearTimeout(timer);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // The world: an org, a team tree, users and quotas, built through the API
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -459,7 +554,7 @@ function labelled<T>(what: string, p: Promise<T>): Promise<T> {
   });
 }
 
-async function overspend(server: RunningServer, engine: string): Promise<OverspendResult> {
+async function overspend(server: { url: string }, engine: string): Promise<OverspendResult> {
   const http = new HttpClient(server.url, OVERSPEND_CHECKS);
   try {
     const health = await labelled('GET /health', http.get<{ engines: Record<string, string> }>('/health'));
@@ -538,15 +633,13 @@ async function overspendOn(ctx: SuiteContext, engine: 'embedded' | 'mongodb'): P
     mongoUrl = new URL(base);
     mongoUrl.pathname = `/purser_bench_quota_${Date.now().toString(36)}_${randomUUID().slice(0, 8)}`;
   }
-  const server = await startOrgServer(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'silent',
-      PURSER_DATA_DIR: join(ctx.dir, `overspend-${engine}`),
-      ...(mongoUrl ? { MONGODB_URL: mongoUrl.toString() } : {}),
-    }),
-  );
+  const server = await ServerProcess.start({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'silent',
+    PURSER_DATA_DIR: join(ctx.dir, `overspend-${engine}`),
+    ...(mongoUrl ? { MONGODB_URL: mongoUrl.toString() } : {}),
+  });
   try {
     return await overspend(server, engine);
   } finally {
@@ -579,14 +672,12 @@ export const quotaCheckSuite: Suite = {
   async run(ctx) {
     const userCount = ctx.count(1_000);
     const durationMs = Math.max(2_000, Math.round(10_000 * ctx.scale));
-    const server = await startOrgServer(
-      loadConfig({
-        PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'silent',
-        PURSER_DATA_DIR: join(ctx.dir, 'embedded'),
-      }),
-    );
+    const server = await ServerProcess.start({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'silent',
+      PURSER_DATA_DIR: join(ctx.dir, 'embedded'),
+    });
     const http = new HttpClient(server.url, SETUP_CONCURRENCY);
     const generator = new Generator();
     const targets: Record<string, TargetCheck> = {};
@@ -674,6 +765,11 @@ export const quotaCheckSuite: Suite = {
             quotasDefined: world.quotas.users + 2,
             setupMs: round(setupMs, 1),
           },
+          server: {
+            process: 'forked child (its own event loop; the bench process only orchestrates)',
+            projections:
+              PROJECTIONS === 'worker' ? 'forked apps/worker (PURSER_PROJECTIONS=worker)' : 'in-process',
+          },
           generator: {
             process: 'forked child (open loop, latency from the scheduled send)',
             client: CLIENT === 'node-http' ? 'node:http keep-alive Agent' : 'undici (global fetch)',
@@ -700,3 +796,4 @@ export const quotaCheckSuite: Suite = {
 };
 
 if (require.main === module && process.argv.includes(GENERATOR_FLAG)) generatorMain();
+if (require.main === module && process.argv.includes(SERVER_FLAG)) serverMain();

@@ -16,10 +16,10 @@ import {
   ValidateNested,
 } from 'class-validator';
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
-const ITEM_TYPES = ['Agent', 'Tool', 'Assistant', 'Prompt'];
-const LIMIT = /^\d{1,18}(\.\d{1,9})?$/;
+export const ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
+export const ITEM_TYPES = ['Agent', 'Tool', 'Assistant', 'Prompt'];
+export const LIMIT = /^\d{1,18}(\.\d{1,9})?$/;
 const POSITION = /^\d{1,20}$/;
 
 export class DefineQuotaDto {

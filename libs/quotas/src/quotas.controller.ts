@@ -12,7 +12,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext, Filter, NotFoundError, READ_STORE, ReadStore } from '@purser/core';
 import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatchVersion } from '@purser/platform';
 import {
@@ -25,7 +25,8 @@ import {
   QuotaListQuery,
   RefusalsQuery,
 } from './dto';
-import { ALERTS, QuotasService, RESERVATIONS, REFUSALS } from './quotas.service';
+import { ALERTS, CheckInput, QuotasService, RESERVATIONS, REFUSALS } from './quotas.service';
+import { CheckInputPipe } from './check-input.pipe';
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -121,14 +122,16 @@ export class QuotasController {
     description:
       'Send the reservationId with the usage to settle it; unsettled reservations expire (PURSER_RESERVATION_TTL_MS).',
   })
+  @ApiBody({ type: QuotaCheckDto })
   async check(
     @Ctx() ctx: CommandContext,
     @Param('orgId') orgId: string,
-    @Body() body: QuotaCheckDto,
+    // Typed `unknown` so that the global ValidationPipe leaves it to CheckInputPipe (same rules, same 400).
+    @Body(CheckInputPipe) body: unknown,
     @Res({ passthrough: true }) reply: { status(code: number): unknown },
   ) {
     parseId(orgId, 'orgId');
-    const res = await this.quotas.check(orgId, body, ctx);
+    const res = await this.quotas.check(orgId, body as CheckInput, ctx);
     if (res.allowed) return res;
     reply.status(429);
     return {

@@ -10,6 +10,7 @@ import {
   ReadStore,
   RuleViolationError,
   StaleStateError,
+  StreamWriteOutcome,
   ValidationError,
   WrongExpectedVersionError,
   convertNanos,
@@ -19,6 +20,7 @@ import {
   parseRate,
   periodBounds,
   toNanos,
+  uuidv7,
 } from '@purser/core';
 import { CONFIG, PurserConfig } from '@purser/platform';
 import {
@@ -41,7 +43,7 @@ import {
   Requester,
 } from './events';
 import { QuotaEntry, covering, liveQuota, quotaBookDecider } from './book.decider';
-import { QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
+import { LedgerState, QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
 import { LedgerEvent } from './events';
 
 export const RESERVATIONS = 'quota_reservations';
@@ -49,6 +51,56 @@ export const REFUSALS = 'quota_refusals';
 export const ALERTS = 'quota_alerts';
 /** Ledger appends race on one stream per quota and period; a check retries until it wins or is refused. */
 const LEDGER_RETRIES = 500;
+/** Most checks decided and appended together (one group commit). */
+const MAX_BATCH = 256;
+
+export interface CheckResult {
+  allowed: boolean;
+  reservationId: string | null;
+  expiresAt: string | null;
+  refusedBy: { quotaId: string; entityType: EntityType; entityId: string; message: string } | null;
+  quotas: QuotaView[];
+  /** Global position of the check's last event (-1 when no quota applies). */
+  position: string;
+}
+
+/** A check waiting for its batch. */
+interface PendingCheck {
+  orgId: string;
+  input: CheckInput;
+  ctx: CommandContext;
+  /** Kept across retries: a retried check releases what it held under this id and reserves it again. */
+  reservationId: string;
+  attempts: number;
+  resolve(result: CheckResult): void;
+  reject(err: unknown): void;
+}
+
+/** A validated check: the ledgers it weighs on, in quota id order, with its weight on each. */
+interface CheckPlan {
+  check: PendingCheck;
+  ledgers: Array<{
+    q: QuotaEntry;
+    period: { key: string; start: string | null; end: string | null };
+    streamId: string;
+    amount: bigint;
+  }>;
+  expiresAt: string;
+  requester: Requester;
+}
+
+/** One ledger during a batch: the state read, the state with the batch's events folded in, and those events. */
+interface LedgerWork {
+  streamId: string;
+  base: { state: LedgerState; revision: bigint; position: bigint };
+  state: LedgerState;
+  events: Array<{ event: LedgerEvent; ctx: CommandContext; orgId: string }>;
+}
+
+interface Figures {
+  used: bigint;
+  reserved: bigint;
+}
 
 export interface DefineQuotaInput {
   entityType: EntityType;
@@ -307,13 +359,54 @@ export class QuotasService {
   }
 
   /**
-   * Check and reserve. Every applicable quota is reserved in turn (in quota id order) on its ledger stream with
-   * optimistic concurrency; a hard quota without room refuses, the reservations already made are released, and the
-   * refusal is recorded on the refusing quota's ledger.
+   * Check and reserve. Checks are decided in batches (group commit): the checks that arrive while a batch is under
+   * way (or in one event-loop turn) wait for it, then are decided together in one pass on the ledgers' cached states
+   * (brought up to date by one read of $all, see CommandExecutor.catchUp), each hard quota refusing what would pass
+   * its limit given the reservations decided before it, even those of the same batch. The whole batch is appended
+   * with one appendMany (one transaction on SQLite), one write per ledger, each conditioned on the revision its
+   * decisions rest on: the event store, not this process, is the serialization point, so several API instances can
+   * never overspend a quota. A ledger that moved meanwhile (another instance, the usage reactor, the sweeper) fails
+   * its write: the checks that wrote to it release what did land elsewhere and are decided again on fresh states.
+   * A refused check records its refusal on the refusing quota's ledger (conditioned the same way).
    */
-  async check(orgId: string, input: CheckInput, ctx: CommandContext) {
-    const org = await this.org(orgId);
-    const { state: user } = await this.executor.current(Streams.user(input.userId), userDecider);
+  check(orgId: string, input: CheckInput, ctx: CommandContext): Promise<CheckResult> {
+    return new Promise<CheckResult>((resolve, reject) => {
+      // Time-ordered ids: the reservations read model's indexes then grow at their end (one page per commit, not one
+      // random page per reservation), which is most of what the in-process projection costs per check.
+      this.pending.push({ orgId, input, ctx, reservationId: uuidv7(), attempts: 0, resolve, reject });
+      this.scheduleBatch();
+    });
+  }
+
+  private readonly pending: PendingCheck[] = [];
+  private batching = false;
+
+  private scheduleBatch(): void {
+    if (this.batching) return;
+    this.batching = true;
+    setImmediate(() => void this.drain());
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length) {
+        const batch = this.pending.splice(0, MAX_BATCH);
+        await this.checkBatch(batch).catch((err: unknown) => {
+          for (const c of batch) c.reject(err);
+        });
+      }
+    } finally {
+      this.batching = false;
+      if (this.pending.length) this.scheduleBatch();
+    }
+  }
+
+  /** Validates a check and works out the ledgers it weighs on (from cached states brought up to date by catchUp). */
+  private async plan(c: PendingCheck): Promise<CheckPlan> {
+    const { orgId, input, ctx } = c;
+    const { state: org } = await this.executor.recent(Streams.org(orgId), orgDecider);
+    assertLive(org, orgId);
+    const { state: user } = await this.executor.recent(Streams.user(input.userId), userDecider);
     if (!user.exists || user.deleted || user.orgId !== orgId)
       throw new NotFoundError(`user ${input.userId} not found in org ${orgId}`, [
         { field: 'userId', problem: 'unknown' },
@@ -325,7 +418,7 @@ export class QuotasService {
         throw new RuleViolationError(`user ${input.userId} is not a member of team ${teamId}`, [
           { field: 'teamId', problem: 'not a member' },
         ]);
-      const tree = (await this.executor.current(Streams.teams(orgId), teamTreeDecider)).state;
+      const tree = (await this.executor.recent(Streams.teams(orgId), teamTreeDecider)).state;
       teamPath = [teamId, ...ancestors(tree, teamId).map((t) => t.teamId)];
     }
     if (input.estimate.amount !== undefined) {
@@ -341,24 +434,15 @@ export class QuotasService {
           { field: 'estimate.amount', problem: 'invalid' },
         ]);
     }
-    const book = await this.book(orgId);
+    const book = (await this.executor.recent(QuotaStreams.book(orgId), quotaBookDecider)).state;
     const scope = { orgId, userId: input.userId, teamPath, itemType: input.itemType, itemId: input.itemId };
     const quotas = covering(book, scope);
-    const rates = (await this.executor.current(UsageStreams.rates(orgId), ratesDecider)).state;
+    const rates = (await this.executor.recent(UsageStreams.rates(orgId), ratesDecider)).state;
     const now = ctx.now;
-    const reservationId = randomUUID();
-    const expiresAt = new Date(Date.parse(now) + this.config.reservationTtlMs).toISOString();
-    const requester: Requester = {
-      userId: input.userId,
-      teamId: teamId ?? null,
-      itemType: input.itemType,
-      itemId: input.itemId,
-    };
-
-    const weights = new Map<string, bigint>();
+    const ledgers: CheckPlan['ledgers'] = [];
     for (const q of quotas) {
-      const w = this.weigh(q, input.estimate, org.baseCurrency, rates, now);
-      if (w === null) {
+      const amount = this.weigh(q, input.estimate, org.baseCurrency, rates, now);
+      if (amount === null) {
         const need =
           q.metric === 'tokens'
             ? 'estimate.tokens'
@@ -367,118 +451,230 @@ export class QuotasService {
           { field: 'estimate', problem: 'cannot weigh', quotaId: q.quotaId },
         ]);
       }
-      weights.set(q.quotaId, w);
+      const period = periodOf(q, now, org.timeZone);
+      ledgers.push({ q, period, streamId: QuotaStreams.ledger(q.quotaId, period.key), amount });
     }
+    return {
+      check: c,
+      ledgers,
+      expiresAt: new Date(Date.parse(now) + this.config.reservationTtlMs).toISOString(),
+      requester: {
+        userId: input.userId,
+        teamId: teamId ?? null,
+        itemType: input.itemType,
+        itemId: input.itemId,
+      },
+    };
+  }
 
-    const ledgers = quotas.map((q) => ({ q, period: periodOf(q, now, org.timeZone).key }));
-    let position = -1n;
-    let refusal: QuotaRefusal | null = null;
-    /** Each ledger's figures as decided on: the answer is built from them, not from a second read. */
-    const seen = new Map<string, { used: bigint; reserved: bigint }>();
-    for (let attempt = 0; ; attempt++) {
-      seen.clear();
-      // Decide every reservation on the ledgers as read, then append them all at once, each conditioned on the
-      // revision it was decided on (one transaction on SQLite). A ledger that moved meanwhile fails its append:
-      // what did land is released and the check is decided again. No decision ever rests on a stale figure.
-      const decided: Array<{
-        q: QuotaEntry;
-        period: string;
-        streamId: string;
-        revision: bigint;
-        events: LedgerEvent[];
-      }> = [];
-      let stale = false;
-      for (const { q, period } of ledgers) {
-        const streamId = QuotaStreams.ledger(q.quotaId, period);
-        const { state, revision } = await this.executor.current(streamId, ledgerDecider);
-        const command = {
-          type: 'Reserve' as const,
-          quota: q,
-          period,
-          reservationId,
-          amount: weights.get(q.quotaId)!,
-          now,
-          expiresAt,
-          requester,
-        };
-        try {
-          decided.push({ q, period, streamId, revision, events: ledgerDecider.decide(command, state) });
-          seen.set(q.quotaId, { used: state.used, reserved: reservedAt(state, now) + command.amount });
-        } catch (err) {
-          if (err instanceof StaleStateError) {
-            stale = true;
-            break;
-          }
-          if (!(err instanceof QuotaRefusal)) throw err;
-          refusal = err;
-          seen.set(q.quotaId, { used: err.used, reserved: err.reserved });
-          const r = await this.executor.execute(
-            streamId,
-            ledgerDecider,
-            {
-              type: 'RecordRefusal',
-              quota: q,
-              period,
-              reservationId,
-              requested: weights.get(q.quotaId)!,
-              now,
-              requester,
-            },
-            ctx,
-            { orgId, maxRetries: LEDGER_RETRIES },
-          );
-          position = r.position;
-          break;
-        }
+  /** One group commit: see check(). */
+  private async checkBatch(batch: PendingCheck[]): Promise<void> {
+    await this.executor.catchUp();
+    const plans: CheckPlan[] = [];
+    for (const c of batch) {
+      try {
+        plans.push(await this.plan(c));
+      } catch (err) {
+        c.reject(err);
       }
-      if (refusal) break;
-      if (stale) continue;
-      const outcomes = await this.events.appendMany(
-        decided.map((d) => ({
-          streamId: d.streamId,
-          events: this.executor.toAppend(d.events, ctx, orgId),
-          expected: d.revision < 0n ? ('no_stream' as const) : d.revision,
+    }
+    // Every ledger's state as of the catch-up (read only when not cached), then one synchronous pass of decisions.
+    const work = new Map<string, LedgerWork>();
+    for (const p of plans) {
+      for (const l of p.ledgers) {
+        if (work.has(l.streamId)) continue;
+        const base = await this.executor.recent(l.streamId, ledgerDecider);
+        work.set(l.streamId, { streamId: l.streamId, base, state: base.state, events: [] });
+      }
+    }
+    const decided: Array<{ plan: CheckPlan; streams: LedgerWork[]; outcome: Omit<CheckResult, 'position'> }> =
+      [];
+    try {
+      for (const p of plans) decided.push(this.decideOne(p, work));
+    } catch (err) {
+      // A cached state was superseded by a concurrent fold (see ReservationBook), or a decider failed: nothing was
+      // appended; roll back what this pass folded and decide every check again (or fail them).
+      for (const w of work.values()) this.rollBack(w);
+      for (const p of plans) this.retryOrFail(p.check, err);
+      return;
+    }
+    const writes = [...work.values()].filter((w) => w.events.length);
+    let outcomes: StreamWriteOutcome[];
+    try {
+      outcomes = await this.events.appendMany(
+        writes.map((w) => ({
+          streamId: w.streamId,
+          events: w.events.map(({ event, ctx, orgId }) => ({
+            type: event.type,
+            data: event.data,
+            metadata: this.executor.metadata(event.type, ctx, orgId),
+          })),
+          expected: w.base.revision < 0n ? ('no_stream' as const) : w.base.revision,
         })),
       );
-      const landed = decided.filter((_, i) => outcomes[i].ok);
-      for (const o of outcomes) if (o.ok && o.result.position > position) position = o.result.position;
-      if (landed.length === decided.length) break;
-      const failure = outcomes.find((o) => !o.ok) as { ok: false; error: Error };
-      const released = await this.releaseAll(
-        landed,
-        reservationId,
-        'retried after a concurrent check',
-        ctx,
-        orgId,
-      );
-      if (released > position) position = released;
-      if (!(failure.error instanceof WrongExpectedVersionError) || attempt >= LEDGER_RETRIES)
-        throw failure.error;
+    } catch (err) {
+      for (const w of writes) this.rollBack(w);
+      for (const d of decided) d.plan.check.reject(err);
+      return;
     }
-    const views = await Promise.all(
-      ledgers.map(({ q }) => {
-        const figures = seen.get(q.quotaId);
-        // Quotas after a refusing one were not decided on: read them.
-        return figures
-          ? viewOf(q, periodOf(q, now, org.timeZone), figures)
-          : this.view(orgId, q, org.timeZone, now);
-      }),
-    );
+    const landed = new Map<LedgerWork, bigint>();
+    const failed = new Map<LedgerWork, Error>();
+    writes.forEach((w, i) => {
+      const o = outcomes[i];
+      if (o.ok) {
+        landed.set(w, o.result.position);
+        this.executor.remember(
+          w.streamId,
+          ledgerDecider,
+          { state: w.state, revision: o.result.nextRevision, position: o.result.position },
+          true,
+        );
+      } else {
+        failed.set(w, o.error);
+        this.rollBack(w);
+      }
+    });
+    for (const { plan, streams, outcome } of decided) {
+      const failure = streams.map((w) => failed.get(w)).find((e) => e !== undefined);
+      if (!failure) {
+        const position = streams.reduce((m, w) => (landed.get(w)! > m ? landed.get(w)! : m), -1n);
+        plan.check.resolve({ ...outcome, position: position.toString() });
+        continue;
+      }
+      // Part of this check did not land: release what did (a refusal holds nothing), then decide it again.
+      if (outcome.allowed) {
+        const held = plan.ledgers.filter((l) =>
+          streams.some((w) => w.streamId === l.streamId && landed.has(w)),
+        );
+        try {
+          await this.releaseAll(
+            held.map((l) => ({ q: l.q, period: l.period.key })),
+            plan.check.reservationId,
+            'retried after a concurrent check',
+            plan.check.ctx,
+            plan.check.orgId,
+          );
+        } catch (err) {
+          plan.check.reject(err);
+          continue;
+        }
+      }
+      this.retryOrFail(plan.check, failure);
+    }
+  }
+
+  /** Decides one check on the batch's working states and folds its events into them. */
+  private decideOne(
+    p: CheckPlan,
+    work: Map<string, LedgerWork>,
+  ): { plan: CheckPlan; streams: LedgerWork[]; outcome: Omit<CheckResult, 'position'> } {
+    const { orgId, ctx, reservationId } = p.check;
+    const now = ctx.now;
+    const reserved: Array<{ w: LedgerWork; events: LedgerEvent[]; figures: Figures }> = [];
+    for (const l of p.ledgers) {
+      const w = work.get(l.streamId)!;
+      const terms = { quota: l.q, period: l.period.key, reservationId, now, requester: p.requester };
+      try {
+        const events = ledgerDecider.decide(
+          { ...terms, type: 'Reserve', amount: l.amount, expiresAt: p.expiresAt },
+          w.state,
+        );
+        reserved.push({
+          w,
+          events,
+          figures: { used: w.state.used, reserved: reservedAt(w.state, now) + l.amount },
+        });
+      } catch (err) {
+        if (!(err instanceof QuotaRefusal)) throw err;
+        // Refused: nothing is reserved anywhere; the refusal is recorded on the refusing ledger.
+        const events = ledgerDecider.decide(
+          { ...terms, type: 'RecordRefusal', requested: l.amount },
+          w.state,
+        );
+        this.fold(w, events, ctx, orgId);
+        const views = p.ledgers.map((m) => {
+          const figures =
+            m === l
+              ? { used: err.used, reserved: err.reserved }
+              : {
+                  used: work.get(m.streamId)!.state.used,
+                  reserved: reservedAt(work.get(m.streamId)!.state, now),
+                };
+          return viewOf(m.q, m.period, figures);
+        });
+        return {
+          plan: p,
+          streams: [w],
+          outcome: {
+            allowed: false,
+            reservationId: null,
+            expiresAt: null,
+            refusedBy: {
+              quotaId: err.quota.quotaId,
+              entityType: err.quota.entityType,
+              entityId: err.quota.entityId,
+              message: err.message,
+            },
+            quotas: views,
+          },
+        };
+      }
+    }
+    for (const r of reserved) this.fold(r.w, r.events, ctx, orgId);
     return {
-      allowed: refusal === null,
-      reservationId: refusal ? null : reservationId,
-      expiresAt: refusal ? null : expiresAt,
-      refusedBy: refusal
-        ? {
-            quotaId: refusal.quota.quotaId,
-            entityType: refusal.quota.entityType,
-            entityId: refusal.quota.entityId,
-            message: refusal.message,
-          }
-        : null,
-      quotas: views,
-      position: position.toString(),
+      plan: p,
+      streams: reserved.map((r) => r.w),
+      outcome: {
+        allowed: true,
+        reservationId,
+        expiresAt: p.expiresAt,
+        refusedBy: null,
+        quotas: p.ledgers.map((l, i) => viewOf(l.q, l.period, reserved[i].figures)),
+      },
     };
+  }
+
+  private fold(w: LedgerWork, events: LedgerEvent[], ctx: CommandContext, orgId: string): void {
+    for (const event of events) {
+      w.state = ledgerDecider.evolve(w.state, event);
+      w.events.push({ event, ctx, orgId });
+    }
+  }
+
+  /**
+   * Undoes what a batch folded into a ledger's state but did not append: the reservations are taken out of the
+   * shared ReservationBook again (a refusal changes no state), and the state is cached at the revision it was read
+   * at, to be read again up to the stream's tail before it is trusted. If the book has meanwhile moved on, the
+   * cached state is dropped and the ledger is read again from its start.
+   */
+  private rollBack(w: LedgerWork): void {
+    if (!w.events.length) return;
+    try {
+      let state = w.state;
+      for (const { event } of w.events) {
+        if (event.type !== 'QuotaReserved') continue;
+        const { quotaId, orgId, period, reservationId, amount } = event.data;
+        state = ledgerDecider.evolve(state, {
+          type: 'ReservationReleased',
+          data: { quotaId, orgId, period, reservationId, amount, reason: 'not appended' },
+        });
+      }
+      this.executor.remember(
+        w.streamId,
+        ledgerDecider,
+        { state, revision: w.base.revision, position: w.base.position },
+        false,
+      );
+    } catch {
+      this.executor.forget(w.streamId);
+    }
+    w.events = [];
+  }
+
+  private retryOrFail(c: PendingCheck, err: unknown): void {
+    const retriable = err instanceof WrongExpectedVersionError || err instanceof StaleStateError;
+    if (!retriable || ++c.attempts > LEDGER_RETRIES) return c.reject(err);
+    this.pending.push(c);
   }
 
   private async releaseAll(

@@ -1,9 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { MESSAGE_BUS, MessageBus } from '@purser/core';
+import {
+  CommandExecutor,
+  EVENT_STORE,
+  EventRegistry,
+  EventStore,
+  MESSAGE_BUS,
+  MessageBus,
+  toNanos,
+} from '@purser/core';
 import { CONFIG, ProjectionHost, PurserConfig } from '@purser/platform';
 import { Api, TestServer } from '../../../../test/support/app';
 import { eventually } from '../../../../test/support/engines';
 import { ReservationSweeper } from '../sweeper';
+import { QuotaStreams } from '../events';
+import { quotaBookDecider } from '../book.decider';
+import { ledgerDecider } from '../ledger.decider';
+import { QuotasService, periodOf } from '../quotas.service';
 
 /** Quotas through the API: given a directory and quotas, when agents check and spend, then limits hold and alerts fire once. */
 export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) {
@@ -354,5 +366,141 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
     });
     expect((await api.delete(`/v1/orgs/${w.org}/quotas/${q}`)).status).toBe(200);
     expect((await api.get(`/v1/orgs/${w.org}/quotas/${q}`)).status).toBe(404);
+  });
+
+  const actorCtx = () => ({
+    actor: { type: 'user' as const, id: 'quota-spec' },
+    correlationId: randomUUID(),
+    now: new Date().toISOString(),
+  });
+
+  it('given a hard quota with room for 3, when 8 checks arrive in one event-loop turn, then they are decided together and appended at once, and exactly the first 3 are allowed', async () => {
+    const w = await world();
+    const q = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '3' });
+    const quotas = server.app.get(QuotasService);
+    const store = server.app.get<EventStore>(EVENT_STORE as never);
+    const appendMany = jest.spyOn(store, 'appendMany');
+    let results: Array<{ allowed: boolean }>;
+    try {
+      results = await Promise.all(
+        Array.from({ length: 8 }, () =>
+          quotas.check(
+            w.org,
+            { userId: w.user, itemType: 'Agent', itemId: 'a1', estimate: { amount: '1', currency: 'USD' } },
+            actorCtx(),
+          ),
+        ),
+      );
+      expect(appendMany).toHaveBeenCalledTimes(1);
+    } finally {
+      appendMany.mockRestore();
+    }
+    expect(results.map((r) => r.allowed)).toEqual([true, true, true, false, false, false, false, false]);
+    expect((await api.get(`/v1/orgs/${w.org}/quotas/${q}`)).body).toMatchObject({
+      reserved: '3',
+      remaining: '0',
+    });
+    const audit = await eventually(
+      () => api.get(`/v1/orgs/${w.org}/quota-refusals?userId=${w.user}`),
+      (r) => r.body.items?.length >= 5,
+      { what: 'five refusals audited' },
+    );
+    expect(audit.body.items).toHaveLength(5);
+  });
+
+  /** Another API instance on the same event store reserves on a ledger between this instance's decision and its append. */
+  async function withRivalReserving(w: { org: string }, quotaId: string, amount: string) {
+    const store = server.app.get<EventStore>(EVENT_STORE as never);
+    const rival = new CommandExecutor(store, server.app.get(EventRegistry));
+    const append = store.appendMany.bind(store);
+    return jest.spyOn(store, 'appendMany').mockImplementationOnce(async (writes) => {
+      const now = new Date().toISOString();
+      const q = (await rival.current(QuotaStreams.book(w.org), quotaBookDecider)).state.quotas.get(quotaId)!;
+      const period = periodOf(q, now, 'UTC').key;
+      await rival.execute(
+        QuotaStreams.ledger(quotaId, period),
+        ledgerDecider,
+        {
+          type: 'Reserve',
+          quota: q,
+          period,
+          reservationId: randomUUID(),
+          amount: toNanos(amount),
+          now,
+          expiresAt: new Date(Date.now() + 60_000).toISOString(),
+          requester: { userId: 'rival', teamId: null, itemType: 'Agent', itemId: 'a1' },
+        },
+        { ...actorCtx(), now },
+        { orgId: w.org },
+      );
+      return append(writes);
+    });
+  }
+
+  it("given another instance reserving on a shared ledger while a check is being appended, then the check's append is refused, what it did reserve is released, and it is decided again on the fresh ledger (refused: no overspend)", async () => {
+    const w = await world();
+    const team = await quota(w.org, { entityType: 'Team', entityId: w.parent, metric: 'cost', limit: '10' });
+    const mine = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '100' });
+    expect((await check(w.org, w.user, '4')).status).toBe(200);
+    const appendMany = await withRivalReserving(w, team, '5');
+    let res;
+    try {
+      res = await check(w.org, w.user, '4');
+      expect(appendMany).toHaveBeenCalledTimes(2);
+    } finally {
+      appendMany.mockRestore();
+    }
+    expect(res.status).toBe(429);
+    expect(res.body.refusedBy).toMatchObject({ quotaId: team });
+    expect(res.body.message).toMatch(/refuses 4 USD: 0 USD used and 9 USD reserved of 10 USD/);
+    expect((await api.get(`/v1/orgs/${w.org}/quotas/${team}`)).body).toMatchObject({ reserved: '9' });
+    expect((await api.get(`/v1/orgs/${w.org}/quotas/${mine}`)).body).toMatchObject({ reserved: '4' });
+  });
+
+  it('given another instance reserving on a shared ledger while a check is being appended, when there is still room, then the check is allowed on its second try and holds exactly one reservation per quota', async () => {
+    const w = await world();
+    const team = await quota(w.org, { entityType: 'Team', entityId: w.parent, metric: 'cost', limit: '20' });
+    const mine = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '100' });
+    expect((await check(w.org, w.user, '4')).status).toBe(200);
+    const appendMany = await withRivalReserving(w, team, '5');
+    let res;
+    try {
+      res = await check(w.org, w.user, '4');
+    } finally {
+      appendMany.mockRestore();
+    }
+    expect(res.status).toBe(200);
+    expect(res.body.quotas.find((v: { quotaId: string }) => v.quotaId === team)).toMatchObject({
+      reserved: '13',
+    });
+    expect((await api.get(`/v1/orgs/${w.org}/quotas/${team}`)).body).toMatchObject({ reserved: '13' });
+    expect((await api.get(`/v1/orgs/${w.org}/quotas/${mine}`)).body).toMatchObject({ reserved: '8' });
+    const held = await eventually(
+      () =>
+        api.get(`/v1/orgs/${w.org}/quota-checks/${res.body.reservationId}?minPosition=${res.body.position}`),
+      (r) => r.status === 200 && r.body.quotas?.length === 2,
+      { what: 'the reservation on both quotas' },
+    );
+    expect(held.body.quotas.map((r: { state: string }) => r.state)).toEqual(['live', 'live']);
+  });
+
+  it('given a malformed check, then 400 names the fields at fault and nothing is appended', async () => {
+    const w = await world();
+    await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '10' });
+    const store = server.app.get<EventStore>(EVENT_STORE as never);
+    const head = await store.headPosition();
+    const res = await api.post(`/v1/orgs/${w.org}/quota-checks`, {
+      userId: w.user,
+      itemType: 'Robot',
+      itemId: 'a1',
+      estimate: { amount: 'lots', currency: 'USD', extra: 1 },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ statusCode: 400, error: expect.any(String) });
+    expect(res.body.message).toMatch(/^invalid request: /);
+    expect(res.body.details.map((d: { field: string }) => d.field).sort()).toEqual(
+      ['estimate.amount', 'estimate.extra', 'itemType'].sort(),
+    );
+    expect(await store.headPosition()).toBe(head);
   });
 }
