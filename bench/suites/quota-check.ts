@@ -42,7 +42,11 @@ const OVERSPEND_ROOM = 10;
 const PROJECTIONS: 'in-process' | 'worker' =
   process.env.QUOTA_BENCH_PROJECTIONS === 'worker' ? 'worker' : 'in-process';
 /** Extra node flags for the server process only (e.g. GC tuning), space-separated. */
-const SERVER_NODE_FLAGS = (process.env.QUOTA_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+/** The young-generation size npm start and the image use (package.json, deploy/Dockerfile), then any extra flags. */
+const SERVER_NODE_FLAGS = [
+  '--max-semi-space-size=64',
+  ...(process.env.QUOTA_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
+];
 const CLIENT: LoadSpec['client'] = process.env.QUOTA_BENCH_CLIENT === 'fetch' ? 'fetch' : 'node-http';
 const TARGET_P99_MS: Record<(typeof RATES)[number], number> = { 1_000: 2, 5_000: 10 };
 

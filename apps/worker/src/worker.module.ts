@@ -14,7 +14,8 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [
-        PlatformModule.forRoot({ ...options, runProjections: options.http }),
+        // Large live batches: the worker's event loop serves only /health, and large batches cost far less per event.
+        PlatformModule.forRoot({ ...options, runProjections: options.http, projectionBatchSize: 10_000 }),
         DirectoryProjectionsModule,
         UsageCoreModule,
         QuotasCoreModule,

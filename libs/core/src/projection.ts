@@ -94,9 +94,9 @@ const ACCUMULATE_FROM = 500;
 
 export interface RunnerOptions {
   /**
-   * Largest live batch (default 10,000). A caught-up projection gets small batches anyway; one that fell behind
-   * catches up in large ones, and large read-model transactions cost far less per event (random-key index pages
-   * are written once per batch rather than once per event).
+   * Largest live batch (default 1,000). A caught-up projection gets small batches anyway; one that fell behind
+   * catches up in batches of this size. Large ones cost far less per event (random-key index pages are written once
+   * per batch rather than once per event) but block the event loop longer: the worker uses 10,000.
    */
   batchSize?: number;
   /** How long a projection under load waits after a batch so the next one is larger (default 25 ms; 0: never). */
@@ -161,7 +161,7 @@ export class ProjectionRunner {
     };
     this.running.set(projection.name, run);
     run.subscription = this.events.subscribeToAll(
-      { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 10_000 },
+      { after: checkpoint, filter: projection.filter, batchSize: this.options.batchSize ?? 1_000 },
       (batch) => this.apply(run, batch),
     );
     run.subscription.done.then(
@@ -216,7 +216,7 @@ export class ProjectionRunner {
     // batch). A lone command's batch is small and is never delayed.
     const n = batch.events.length;
     const accumulateMs = this.options.accumulateMs ?? 25;
-    if (accumulateMs > 0 && n >= ACCUMULATE_FROM && n < (this.options.batchSize ?? 10_000))
+    if (accumulateMs > 0 && n >= ACCUMULATE_FROM && n < (this.options.batchSize ?? 1_000))
       await new Promise((r) => setTimeout(r, accumulateMs));
   }
 

@@ -13,7 +13,7 @@ import { PurserLogger } from './logger';
 import { Engines } from './engines';
 import { CONFIG, LOGGER } from './tokens';
 import { ProjectionRegistry } from './projection-registry';
-import { ProjectionHost, RUN_PROJECTIONS } from './projection-host';
+import { PROJECTION_BATCH_SIZE, ProjectionHost, RUN_PROJECTIONS } from './projection-host';
 import { Metrics } from './metrics';
 import { HealthController } from './health.controller';
 import { ReadYourWrites } from './http/positions';
@@ -24,6 +24,11 @@ export interface PlatformOptions {
   engines: Engines;
   /** Whether this process runs the projections. */
   runProjections: boolean;
+  /**
+   * Largest live projection batch: small where the projections share the API's event loop (a batch blocks it while
+   * it is written), large in a worker (throughput). Default 1,000.
+   */
+  projectionBatchSize?: number;
   /** Serve /health and /metrics (HTTP apps). */
   http: boolean;
 }
@@ -45,6 +50,7 @@ export class PlatformModule {
         { provide: READ_STORE, useValue: options.engines.readStore },
         { provide: MESSAGE_BUS, useValue: options.engines.bus },
         { provide: RUN_PROJECTIONS, useValue: options.runProjections },
+        { provide: PROJECTION_BATCH_SIZE, useValue: options.projectionBatchSize ?? 1_000 },
         { provide: EventRegistry, useValue: registry },
         {
           provide: CommandExecutor,

@@ -14,6 +14,7 @@ import { ProjectionRegistry } from './projection-registry';
 import { Metrics } from './metrics';
 
 export const RUN_PROJECTIONS = Symbol('RunProjections');
+export const PROJECTION_BATCH_SIZE = Symbol('ProjectionBatchSize');
 
 /**
  * Owns the projection runner. It always prepares the read models' collections; it runs the projections when
@@ -33,6 +34,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     @Inject(LOGGER) private readonly logger: PurserLogger,
     @Inject(RUN_PROJECTIONS) private readonly runHere: boolean,
     @Inject(CONFIG) private readonly config: PurserConfig,
+    @Inject(PROJECTION_BATCH_SIZE) private readonly batchSize: number,
   ) {}
 
   /** The runner; created lazily so every context module has registered its projections first. */
@@ -44,6 +46,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
         this.registry,
         this.projections.all(),
         this.logger,
+        { batchSize: this.batchSize },
       );
     }
     return this.runner;
