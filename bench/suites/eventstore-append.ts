@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { SqliteEventStore } from '@purser/engines';
+import { SqliteEventStore, tuneForWrites } from '@purser/engines';
 import { Suite, SuiteContext, atLeast } from '../lib/suite';
 import { median, perSecond, round, stopwatch } from '../lib/timing';
 import { UsageFixture, UsageToAppend } from '../lib/usage';
@@ -32,6 +32,7 @@ const raw: Runner = async (path, batches) => {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  tuneForWrites(db);
   db.exec(RAW_SCHEMA);
   const insert = db.prepare(
     'INSERT INTO events(stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',

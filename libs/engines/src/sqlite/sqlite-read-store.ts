@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { tuneForWrites } from './pragmas';
 import {
   CollectionSpec,
   Document,
@@ -861,11 +862,7 @@ export class SqliteReadStore implements ReadStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     this.db.pragma('temp_store = MEMORY');
-    // A 64 MB page cache, and a checkpoint every ~40 MB of WAL instead of 4 MB: random-key indexes (event ids,
-    // per-user read-model indexes) dirty a page per row, and a page rewritten many times between two checkpoints is
-    // copied to the database once. Measured: 2-3x the insert rate of the defaults on this workload.
-    this.db.pragma('cache_size = -65536');
-    this.db.pragma('wal_autocheckpoint = 10000');
+    tuneForWrites(this.db);
     this.tableExists = this.db
       .prepare<[string], number>(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`)
       .pluck();
