@@ -54,6 +54,19 @@ describe('command executor: catch-up and recent states (SQLite event store)', ()
     expect(reads).not.toHaveBeenCalled();
   });
 
+  it('given a cached state, when asked at the revision the store reports, then it answers without reading; at a newer revision it reads the new events', async () => {
+    await add(mine, 's-1', 1);
+    await mine.current('s-1', counter);
+    const reads = jest.spyOn(store, 'readStream');
+    expect(await mine.atRevision('s-1', counter, 0n)).toMatchObject({ state: 1, revision: 0n });
+    expect(reads).not.toHaveBeenCalled();
+    await add(other, 's-1', 10);
+    reads.mockClear();
+    const revision = (await store.streamRevisions(['s-1'])).get('s-1')!;
+    expect(await mine.atRevision('s-1', counter, revision)).toMatchObject({ state: 11, revision: 1n });
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
   it('given a stream that does not exist yet, when another instance creates it, then the catch-up folds its first event', async () => {
     await mine.catchUp();
     expect((await mine.recent('s-new', counter)).revision).toBe(-1n);

@@ -159,6 +159,24 @@ export class CommandExecutor {
   }
 
   /**
+   * The stream's state when the caller already knows its revision (EventStore.streamRevisions asks for many streams
+   * at once): the cached fold when it is at that revision, without reading; else current().
+   */
+  async atRevision<S, E extends DomainEvent>(
+    streamId: string,
+    decider: Pick<Decider<unknown, S, E>, 'initialState' | 'evolve'>,
+    revision: bigint,
+  ): Promise<{ state: S; revision: bigint; position: bigint }> {
+    const cached = this.cache.get(streamId);
+    if (cached && cached.decider === decider && cached.revision === revision) {
+      this.cache.delete(streamId);
+      this.cache.set(streamId, cached);
+      return { state: cached.state as S, revision: cached.revision, position: cached.position };
+    }
+    return this.current(streamId, decider);
+  }
+
+  /**
    * The stream's state as of the last catchUp(), without reading when the cache holds it (else like current()).
    * For deciding optimistically: append with the revision returned, and on a version conflict call current().
    */

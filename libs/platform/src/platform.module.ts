@@ -54,7 +54,8 @@ export class PlatformModule {
         { provide: EventRegistry, useValue: registry },
         {
           provide: CommandExecutor,
-          useFactory: () => new CommandExecutor(options.engines.eventStore, registry),
+          // Folded states of up to 200,000 streams: usage batches resolve every user they name from it.
+          useFactory: () => new CommandExecutor(options.engines.eventStore, registry, 200_000),
         },
         ProjectionRegistry,
         ProjectionHost,

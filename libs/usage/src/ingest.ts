@@ -47,13 +47,8 @@ export const MAX_BATCH = 1000;
  * and the store refuses a second copy; elsewhere (EventStoreDB) each record gets its own stream, raced with
  * expected revision "no stream".
  */
-/** Folded directory states the ingest keeps between batches, each with the revision it was folded to. */
-const FOLD_CACHE_SIZE = 200_000;
-
 @Injectable()
 export class UsageIngest {
-  private readonly folds = new Map<string, { revision: bigint; state: unknown }>();
-
   private lastBackpressureLog = 0;
 
   constructor(
@@ -93,8 +88,8 @@ export class UsageIngest {
 
   /**
    * The current states of the org, user and team-tree streams a batch names. One call asks the store for all their
-   * revisions; a state folded earlier to the same revision is current and reused, the others are read (only their new
-   * events). So a batch costs one query for the directory, however many users it names, and sees every change
+   * revisions; the executor reuses a state it folded to the same revision, and reads only the new events of the
+   * others. So a batch costs one query for the directory, however many users it names, and sees every change
    * committed before it.
    */
   private async directory(orgIds: Set<string>, userIds: Set<string>) {
@@ -108,19 +103,7 @@ export class UsageIngest {
     const states = new Map<string, unknown>();
     for (const [id, decider] of wanted) {
       const revision = revisions.get(id) ?? -1n;
-      const cached = this.folds.get(id);
-      if (cached && cached.revision === revision) {
-        states.set(id, cached.state);
-        continue;
-      }
-      const current =
-        revision === -1n
-          ? { state: decider.initialState, revision: -1n }
-          : await this.executor.current(id, decider);
-      states.set(id, current.state);
-      this.folds.delete(id);
-      this.folds.set(id, { revision: current.revision, state: current.state });
-      if (this.folds.size > FOLD_CACHE_SIZE) this.folds.delete(this.folds.keys().next().value as string);
+      states.set(id, (await this.executor.atRevision(id, decider, revision)).state);
     }
     return {
       org: (orgId: string) => states.get(Streams.org(orgId)) as OrgState,
