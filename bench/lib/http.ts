@@ -29,8 +29,20 @@ export class HttpClient {
   }
 
   send<T = any>(method: string, path: string, body?: unknown): Promise<HttpResponse<T>> {
+    return this.sendRaw<T>(method, path, body === undefined ? undefined : JSON.stringify(body));
+  }
+
+  /** POSTs JSON that is already text or bytes (no re-serialization: the client's cost stays off the figures). */
+  postRaw<T = any>(path: string, json: string | Buffer): Promise<HttpResponse<T>> {
+    return this.sendRaw<T>('POST', path, json);
+  }
+
+  private sendRaw<T>(
+    method: string,
+    path: string,
+    payload: string | Buffer | undefined,
+  ): Promise<HttpResponse<T>> {
     const started = process.hrtime.bigint();
-    const payload = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<HttpResponse<T>>((resolve, reject) => {
       const req = request(
         {

@@ -37,6 +37,11 @@ export function cpuMs(pid: number | undefined): number | null {
   }
 }
 
+/** CPU µs per event between two cpuMs readings (null when /proc is not there). */
+export function cpuMicrosPer(before: number | null, after: number | null, events: number): number | null {
+  return before === null || after === null ? null : Math.round(((after - before) * 10_000) / events) / 10;
+}
+
 export async function freePort(): Promise<number> {
   const srv = createServer();
   await new Promise<void>((ok) => srv.listen(0, '127.0.0.1', ok));

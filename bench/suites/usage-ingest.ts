@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { loadConfig } from '@purser/platform';
 import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
-import { cpuMs, startApiAndWorker } from '../lib/processes';
+import { cpuMicrosPer, cpuMs, startApiAndWorker } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, atLeast, equals } from '../lib/suite';
 import { LatencySummary, perSecond, round, stopwatch, summarize } from '../lib/timing';
@@ -156,54 +155,6 @@ export class UsageGenerator {
   }
 }
 
-/** POSTs JSON text over a keep-alive agent (no re-serialization); answers status, parsed body and latency. */
-export class RawPoster {
-  private readonly agent: Agent;
-  private readonly url: URL;
-
-  constructor(baseUrl: string, maxSockets: number) {
-    this.url = new URL(baseUrl);
-    this.agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  }
-
-  post(path: string, json: string | Buffer): Promise<{ status: number; body: any; ms: number }> {
-    const elapsed = stopwatch();
-    return new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: this.url.hostname,
-          port: Number(this.url.port),
-          method: 'POST',
-          path,
-          agent: this.agent,
-          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = JSON.parse(text);
-            } catch {
-              /* not JSON */
-            }
-            resolve({ status: res.statusCode ?? 0, body, ms: elapsed() });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end(json);
-    });
-  }
-
-  close(): void {
-    this.agent.destroy();
-  }
-}
-
 export interface HealthSample {
   atMs: number;
   head: bigint;
@@ -303,7 +254,7 @@ export async function ingestOverHttp(
   range: { from: string; to: string },
   label: string,
 ): Promise<IngestRun> {
-  const poster = new RawPoster(baseUrl, IN_FLIGHT);
+  const poster = new HttpClient(baseUrl, IN_FLIGHT);
   const batches = Math.ceil(total / BATCH);
   // Bodies are generated before the clock starts, so the generator's own CPU does not compete with the server's.
   const bodies = Array.from({ length: batches }, (_, i) =>
@@ -338,7 +289,7 @@ export async function ingestOverHttp(
       async (i) => {
         if (samplerError) throw samplerError;
         const n = Math.min(BATCH, total - i * BATCH);
-        const res = await poster.post('/v1/usage', bodies[i]);
+        const res = await poster.postRaw('/v1/usage', bodies[i]);
         bodies[i] = EMPTY;
         if (res.status !== 200)
           throw new Error(`POST /v1/usage answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
@@ -419,7 +370,7 @@ async function fastifyEchoFloor(gen: UsageGenerator, total: number): Promise<Rec
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;
-  const poster = new RawPoster(`http://127.0.0.1:${port}`, IN_FLIGHT);
+  const poster = new HttpClient(`http://127.0.0.1:${port}`, IN_FLIGHT);
   const batches = Math.ceil(total / BATCH);
   const latencies: number[] = [];
   try {
@@ -428,7 +379,7 @@ async function fastifyEchoFloor(gen: UsageGenerator, total: number): Promise<Rec
       Array.from({ length: batches }, (_, i) => Math.min(BATCH, total - i * BATCH)),
       IN_FLIGHT,
       async (n) => {
-        const res = await poster.post('/v1/usage', gen.batch(n));
+        const res = await poster.postRaw('/v1/usage', gen.batch(n));
         if (res.status !== 200) throw new Error(`echo answered ${res.status}`);
         latencies.push(res.ms);
       },
@@ -495,12 +446,10 @@ export const usageIngestSuite: Suite = {
       );
       const acceptedPerSec = perSecond(total, run.acceptedMs);
       const endToEndPerSec = perSecond(total, run.endToEndMs);
-      const perEvent = (a: number | null, b: number | null) =>
-        a === null || b === null ? null : round(((b - a) * 1000) / total, 1);
       const bench = process.cpuUsage(cpu0.bench);
       const cpuMicrosPerEvent = {
-        api: perEvent(cpu0.api, cpuMs(server.api.child.pid)),
-        worker: perEvent(cpu0.worker, cpuMs(server.worker.child.pid)),
+        api: cpuMicrosPer(cpu0.api, cpuMs(server.api.child.pid), total),
+        worker: cpuMicrosPer(cpu0.worker, cpuMs(server.worker.child.pid), total),
         generator: round((bench.user + bench.system) / total, 1),
       };
       return {

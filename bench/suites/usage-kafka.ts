@@ -3,7 +3,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { KafkaBus } from '@purser/engines';
 import { usageConsumerGroup } from '@purser/usage';
 import { HttpClient } from '../lib/http';
-import { AppProcess, cpuMs, startApp } from '../lib/processes';
+import { AppProcess, cpuMicrosPer, cpuMs, startApp } from '../lib/processes';
 import { Suite, SuiteOutcome, atLeast, equals } from '../lib/suite';
 import { perSecond, round, stopwatch } from '../lib/timing';
 import {
@@ -154,12 +154,10 @@ export const usageKafkaSuite: Suite = {
             deadlineMs: DRAIN_DEADLINE_MS,
           });
           drainMs = drain();
-          const perEvent = (a: number | null, b: number | null) =>
-            a === null || b === null ? null : round(((b - a) * 1000) / total, 1);
           cpuMicrosPerEvent = {
-            projectionsWorker: perEvent(cpu0[0], cpuMs(procs[0].child.pid)),
-            api: perEvent(cpu0[1], cpuMs(procs[1].child.pid)),
-            consumerWorker: perEvent(cpu0[2], cpuMs(procs[2].child.pid)),
+            projectionsWorker: cpuMicrosPer(cpu0[0], cpuMs(procs[0].child.pid), total),
+            api: cpuMicrosPer(cpu0[1], cpuMs(procs[1].child.pid), total),
+            consumerWorker: cpuMicrosPer(cpu0[2], cpuMs(procs[2].child.pid), total),
           };
         } finally {
           http.close();

@@ -92,7 +92,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     const out = [];
     for (const s of runner.status()) {
       const here = this.runsProjection(s.name);
-      const checkpoint = here ? BigInt(s.checkpoint) : await runner.checkpoints.get(s.name);
+      const checkpoint = await this.checkpointOf(s.name);
       const lag = head > checkpoint ? head - checkpoint : 0n;
       out.push({
         name: s.name,
@@ -110,7 +110,6 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
    * (0 when none does). From the local runner for the projections it runs, else from the shared checkpoints.
    */
   async lagFor(eventType: string): Promise<bigint> {
-    const runner = this.get();
     const names = this.projections
       .all()
       .filter((p) => p.filter?.eventTypes?.includes(eventType))
@@ -119,12 +118,19 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     const head = await this.events.headPosition();
     let slowest = head;
     for (const name of names) {
-      const cp =
-        (this.runsProjection(name) ? runner.localCheckpoint(name) : undefined) ??
-        (await runner.checkpoints.get(name));
+      const cp = await this.checkpointOf(name);
       if (cp < slowest) slowest = cp;
     }
     return head - slowest;
+  }
+
+  /** A projection's checkpoint: the runner's when this process runs it, else the one saved in the read store. */
+  private async checkpointOf(name: string): Promise<bigint> {
+    const runner = this.get();
+    return (
+      (this.runsProjection(name) ? runner.localCheckpoint(name) : undefined) ??
+      (await runner.checkpoints.get(name))
+    );
   }
 
   async refreshMetrics(): Promise<void> {
