@@ -925,6 +925,35 @@ export function readStoreContract(
       expect(await store.count(c, {})).toBe(2);
     });
 
+    it('given readers and writers busy on the store, when a collection is dropped and ensured again and again (a rebuild), then every ensure succeeds and its unique index holds', async () => {
+      const c = fresh('rebuild');
+      const spec: CollectionSpec = {
+        name: c,
+        indexes: [{ fields: { k: 1 }, unique: true }, { fields: { a: 1, b: 1 } }],
+      };
+      await store.ensureCollection(spec);
+      let busy = true;
+      const others = Array.from({ length: 6 }, async (_, w) => {
+        for (let i = 0; busy; i++) {
+          await store.find(c, { a: 1 }, { limit: 3 }).catch(() => undefined);
+          await store
+            .update(c, `w${w}-${i}`, { $set: { a: 1, b: i } }, { upsert: true })
+            .catch(() => undefined);
+        }
+      });
+      try {
+        for (let round = 0; round < 60; round++) {
+          await store.dropCollection(c);
+          await store.ensureCollection(spec);
+        }
+      } finally {
+        busy = false;
+        await Promise.all(others);
+      }
+      await store.insert(c, { _id: 'first', k: 7 });
+      await expect(store.insert(c, { _id: 'second', k: 7 })).rejects.toBeInstanceOf(DuplicateKeyError);
+    });
+
     it.each(['', '1abc', 'a-b', 'a.b', 'system.users', '$cmd', 'a b', 'x'.repeat(64), 'ünï'])(
       'given the bad collection name %j, then every call is refused with ValidationError',
       async (name) => {
