@@ -38,12 +38,16 @@ export class QuotaUsageReactor implements Projection {
     // is when the reactor gets to it, whether read per event or per batch).
     const books = new Map<string, ReturnType<typeof quotaBookDecider.evolve>>();
     for (const e of events as RecordedEvent<UsageRecorded>[]) {
-      const u = e.data;
-      let book = books.get(u.orgId);
+      // The org from the metadata first: for an org without quotas the payload is never read (nor, on the embedded
+      // store, parsed).
+      const orgId = e.metadata.orgId ?? e.data.orgId;
+      let book = books.get(orgId);
       if (!book) {
-        book = (await this.executor.current(QuotaStreams.book(u.orgId), quotaBookDecider)).state;
-        books.set(u.orgId, book);
+        book = (await this.executor.current(QuotaStreams.book(orgId), quotaBookDecider)).state;
+        books.set(orgId, book);
       }
+      if (book.quotas.size === 0) continue;
+      const u = e.data;
       const quotas = covering(book, u);
       if (!quotas.length) continue;
       const rates = (await this.executor.current(UsageStreams.rates(u.orgId), ratesDecider)).state;

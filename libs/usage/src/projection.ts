@@ -199,11 +199,12 @@ export class ExpenditureProjection implements Projection {
     {
       name: RECORDS,
       arrays: ['teamPath'],
+      // By org, user and item. Records of an item type or a team are read through the org's index and filtered:
+      // an item type is a quarter of the org's usage or more, and each index costs every ingested event its upkeep.
       indexes: [
         { fields: { orgId: 1, occurredAt: 1 } },
         { fields: { orgId: 1, userId: 1, occurredAt: 1 } },
         { fields: { orgId: 1, itemId: 1, occurredAt: 1 } },
-        { fields: { orgId: 1, itemType: 1, occurredAt: 1 } },
       ],
     },
     { name: RATES },
