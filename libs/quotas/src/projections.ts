@@ -38,8 +38,7 @@ export class QuotaUsageReactor implements Projection {
     // is when the reactor gets to it, whether read per event or per batch).
     const books = new Map<string, ReturnType<typeof quotaBookDecider.evolve>>();
     for (const e of events as RecordedEvent<UsageRecorded>[]) {
-      // The org from the metadata first: for an org without quotas the payload is never read (nor, on the embedded
-      // store, parsed).
+      // An org without quotas has nothing to count: skip it before looking at the usage itself.
       const orgId = e.metadata.orgId ?? e.data.orgId;
       let book = books.get(orgId);
       if (!book) {
