@@ -29,6 +29,8 @@ export interface PurserConfig {
   reservationSweepMs: number;
   /** SQLite event store durability: 'normal' survives process crashes, 'full' also power loss. */
   sqliteSynchronous: 'normal' | 'full';
+  /** Where the embedded stores checkpoint their WAL: a worker thread per store (default), or only inline. */
+  sqliteCheckpoint: 'thread' | 'inline';
   /**
    * What a worker process runs: the projections (one process), the Kafka consumers (any number: the consumer group
    * shares the partitions), the reservation sweeper. All three by default.
@@ -153,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     reservationTtlMs: int('PURSER_RESERVATION_TTL_MS', 300_000, 1000, 86_400_000),
     reservationSweepMs: int('PURSER_RESERVATION_SWEEP_MS', 1000, 50, 60_000),
     sqliteSynchronous: oneOf('PURSER_SQLITE_SYNCHRONOUS', ['normal', 'full'] as const, 'normal'),
+    sqliteCheckpoint: oneOf('PURSER_SQLITE_CHECKPOINT', ['thread', 'inline'] as const, 'thread'),
     workerTasks: [...new Set(tasks)].filter((t): t is WorkerTask =>
       (WORKER_TASKS as readonly string[]).includes(t),
     ),

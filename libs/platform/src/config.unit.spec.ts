@@ -11,8 +11,15 @@ describe('configuration', () => {
       projections: 'in-process',
       usageTopic: 'purser.usage.v1',
       alertsTopic: 'purser.alerts.v1',
+      sqliteSynchronous: 'normal',
+      sqliteCheckpoint: 'thread',
     });
     expect(c.dataDir).toMatch(/\/data$/);
+  });
+
+  it('given PURSER_SQLITE_CHECKPOINT, then inline is accepted and anything else refused', () => {
+    expect(loadConfig({ PURSER_SQLITE_CHECKPOINT: 'inline' }).sqliteCheckpoint).toBe('inline');
+    expect(() => loadConfig({ PURSER_SQLITE_CHECKPOINT: 'sometimes' })).toThrow(/PURSER_SQLITE_CHECKPOINT/);
   });
 
   it('given production addresses, then each port switches on its own', () => {

@@ -29,10 +29,13 @@ export async function createEngines(config: PurserConfig, logger: PurserLogger):
     ? new EsdbEventStore(config.eventStoreUrl)
     : new SqliteEventStore(join(config.dataDir, 'events.sqlite'), {
         synchronous: config.sqliteSynchronous === 'full' ? 'FULL' : 'NORMAL',
+        checkpointThread: config.sqliteCheckpoint === 'thread',
       });
   const readStore: ReadStore = config.mongodbUrl
     ? await MongoReadStore.connect(config.mongodbUrl)
-    : new SqliteReadStore(join(config.dataDir, 'read.sqlite'));
+    : new SqliteReadStore(join(config.dataDir, 'read.sqlite'), {
+        checkpointThread: config.sqliteCheckpoint === 'thread',
+      });
   const bus: MessageBus = config.kafkaBrokers
     ? new KafkaBus({
         brokers: config.kafkaBrokers,

@@ -10,6 +10,13 @@ describe('SQLite event store contract', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   eventStoreContract(async () => new SqliteEventStore(join(dir, 'events.db'), { pollIntervalMs: 50 }));
 
+  describe('with the checkpoint thread', () => {
+    eventStoreContract(
+      async () =>
+        new SqliteEventStore(join(dir, 'events-ckpt.db'), { pollIntervalMs: 50, checkpointThread: true }),
+    );
+  });
+
   it('given a batch whose second event reuses a stored event id, then the whole batch is refused and nothing is stored', async () => {
     const store = new SqliteEventStore(join(dir, 'atomic.db'));
     const used = usageEvent('1');

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { tuneForWrites } from './pragmas';
+import { SqliteCheckpointer } from './checkpointer';
 import { EventEmitter } from 'node:events';
 import {
   AllBatch,
@@ -33,6 +34,8 @@ export interface SqliteEventStoreOptions {
    * commit on typical disks).
    */
   synchronous?: 'NORMAL' | 'FULL';
+  /** Checkpoint from a worker thread (SqliteCheckpointer) instead of only in the committing call. Default false. */
+  checkpointThread?: boolean;
 }
 
 /**
@@ -55,6 +58,7 @@ export class SqliteEventStore implements EventStore {
   >;
   private readonly appendManyTx: Database.Transaction<(writes: StreamWrite[]) => StreamWriteOutcome[]>;
   private readonly filteredReads = new Map<string, Database.Statement>();
+  private readonly checkpointer: SqliteCheckpointer | null = null;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = new Database(path);
@@ -79,6 +83,8 @@ export class SqliteEventStore implements EventStore {
         revision  INTEGER NOT NULL
       ) WITHOUT ROWID;
     `);
+    if (options.checkpointThread && path !== ':memory:' && path !== '')
+      this.checkpointer = new SqliteCheckpointer(path);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.coalesceMs = options.coalesceMs ?? 2;
     this.emitter.setMaxListeners(0);
@@ -392,6 +398,7 @@ export class SqliteEventStore implements EventStore {
     if (this.closed) return;
     this.closed = true;
     this.emitter.emit('appended');
+    await this.checkpointer?.stop();
     this.db.close();
   }
 

@@ -13,6 +13,12 @@ describe('SQLite read store contract (file, WAL)', () => {
   readStoreContract(async () => new SqliteReadStore(join(dir, 'contract.db')));
 });
 
+describe('SQLite read store contract (file, WAL, checkpoint thread)', () => {
+  readStoreContract(
+    async () => new SqliteReadStore(join(dir, 'contract-ckpt.db'), { checkpointThread: true }),
+  );
+});
+
 describe('SQLite read store contract (:memory:)', () => {
   readStoreContract(async () => new SqliteReadStore(':memory:'));
 });

@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { tuneForWrites } from './pragmas';
+import { SqliteCheckpointer } from './checkpointer';
 import {
   CollectionSpec,
   Document,
@@ -774,6 +775,8 @@ interface Collection {
 export interface SqliteReadStoreOptions {
   /** How long a write waits for another connection's lock (default 5000 ms). */
   busyTimeoutMs?: number;
+  /** Checkpoint from a worker thread (SqliteCheckpointer) instead of only in the committing call. Default false. */
+  checkpointThread?: boolean;
 }
 
 const NOT_MATCHED: UpdateResult = Object.freeze({ matched: false, upserted: false }) as UpdateResult;
@@ -855,6 +858,7 @@ export class SqliteReadStore implements ReadStore {
   ) => UpdateResult;
   private readonly bulkTx: (c: Collection, ops: CompiledOp[]) => BulkOutcome[];
   private readonly deleteTx: (c: Collection, id: string, guard: CompiledField[]) => boolean;
+  private readonly checkpointer: SqliteCheckpointer | null = null;
 
   constructor(path: string, options: SqliteReadStoreOptions = {}) {
     this.db = new Database(path);
@@ -863,6 +867,8 @@ export class SqliteReadStore implements ReadStore {
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     this.db.pragma('temp_store = MEMORY');
     tuneForWrites(this.db);
+    if (options.checkpointThread && path !== ':memory:' && path !== '')
+      this.checkpointer = new SqliteCheckpointer(path);
     this.tableExists = this.db
       .prepare<[string], number>(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`)
       .pluck();
@@ -1061,6 +1067,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 
