@@ -58,6 +58,10 @@ export async function startApp(app: AppName, env: Record<string, string>): Promi
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
+    // Passed through so a run can compare the embedded stores' checkpoint modes.
+    ...(process.env.PURSER_SQLITE_CHECKPOINT
+      ? { PURSER_SQLITE_CHECKPOINT: process.env.PURSER_SQLITE_CHECKPOINT }
+      : {}),
     HOST: '127.0.0.1',
     ...env,
     [app === 'worker' ? 'WORKER_PORT' : 'PORT']: String(port),

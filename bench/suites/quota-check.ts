@@ -681,6 +681,9 @@ export const quotaCheckSuite: Suite = {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       PURSER_DATA_DIR: join(ctx.dir, 'embedded'),
+      ...(process.env.PURSER_SQLITE_CHECKPOINT
+        ? { PURSER_SQLITE_CHECKPOINT: process.env.PURSER_SQLITE_CHECKPOINT }
+        : {}),
     });
     const http = new HttpClient(server.url, SETUP_CONCURRENCY);
     const generator = new Generator();

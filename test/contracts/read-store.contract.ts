@@ -925,6 +925,20 @@ export function readStoreContract(
       expect(await store.count(c, {})).toBe(2);
     });
 
+    it('given an index that is no longer declared, when ensureCollection runs, then it is dropped and its constraint no longer applies', async () => {
+      const c = fresh('undeclared');
+      await store.ensureCollection({
+        name: c,
+        indexes: [{ fields: { k: 1 }, unique: true }, { fields: { a: 1 } }],
+      });
+      await store.insert(c, { _id: 'x', k: 1, a: 1 });
+      await expect(store.insert(c, { _id: 'y', k: 1 })).rejects.toBeInstanceOf(DuplicateKeyError);
+      await store.ensureCollection({ name: c, indexes: [{ fields: { a: 1 } }] });
+      await store.insert(c, { _id: 'y', k: 1, a: 2 });
+      expect(await store.count(c, { k: 1 })).toBe(2);
+      expect((await store.find(c, { a: 2 })).items.map((d) => d._id)).toEqual(['y']);
+    });
+
     it('given readers and writers busy on the store, when a collection is dropped and ensured again and again (a rebuild), then every ensure succeeds and its unique index holds', async () => {
       const c = fresh('rebuild');
       const spec: CollectionSpec = {

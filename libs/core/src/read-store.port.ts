@@ -106,7 +106,10 @@ export interface CollectionSpec {
  */
 export interface ReadStore {
   readonly name: string;
-  /** Creates the collection and its indexes if missing. Idempotent. */
+  /**
+   * Creates the collection and its declared indexes if missing, and drops indexes it no longer declares (the spec is
+   * the whole list: an index left behind by an older version would cost every write its upkeep). Idempotent.
+   */
   ensureCollection(spec: CollectionSpec): Promise<void>;
   /** Removes the collection and all its documents (used by projection rebuilds). */
   dropCollection(name: string): Promise<void>;

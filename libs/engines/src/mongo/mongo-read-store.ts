@@ -260,6 +260,17 @@ export class MongoReadStore implements ReadStore {
         }
       }
     }
+    // The declared indexes are the collection's indexes: one no longer declared would cost every write its upkeep.
+    const declared = new Set(indexes.map((i) => i.name));
+    for (const existing of await db.collection(spec.name).indexes()) {
+      const name = existing.name;
+      if (!name || name === '_id_' || declared.has(name)) continue;
+      try {
+        await db.collection(spec.name).dropIndex(name);
+      } catch (e) {
+        if (errorCode(e) !== 27 && !/index not found/i.test(String((e as Error).message))) throw e; // IndexNotFound
+      }
+    }
   }
 
   async dropCollection(name: string): Promise<void> {

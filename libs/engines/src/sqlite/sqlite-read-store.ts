@@ -905,8 +905,10 @@ export class SqliteReadStore implements ReadStore {
     }));
     const c = this.collection(spec.name, true)!;
     c.arrays = spec.arrays ? new Set(spec.arrays) : null;
+    const declared = new Set<string>();
     for (const { idx, name, cols } of indexes) {
       const sqlName = `${c.table}__${name.replace(/[^A-Za-z0-9_]/g, '_').slice(0, 60)}_${shortHash(`${name}|${cols}`)}`;
+      declared.add(sqlName);
       try {
         this.db.exec(
           `CREATE ${idx.unique ? 'UNIQUE ' : ''}INDEX IF NOT EXISTS "${sqlName}" ON "${c.table}" (${cols})`,
@@ -917,6 +919,15 @@ export class SqliteReadStore implements ReadStore {
         throw e;
       }
     }
+    // The declared indexes are the collection's indexes: one no longer declared would cost every write its upkeep.
+    const prefix = `${c.table}__`;
+    const existing = this.db
+      .prepare<[string, number, string], string>(
+        `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND substr(name, 1, ?) = ?`,
+      )
+      .pluck()
+      .all(c.table, prefix.length, prefix);
+    for (const name of existing) if (!declared.has(name)) this.db.exec(`DROP INDEX IF EXISTS "${name}"`);
   }
 
   async dropCollection(name: string): Promise<void> {
