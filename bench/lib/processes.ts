@@ -50,6 +50,12 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** Settings a bench run passes on to the apps it starts: PURSER_SQLITE_CHECKPOINT, to compare checkpoint modes. */
+export function passedThrough(): Record<string, string> {
+  const mode = process.env.PURSER_SQLITE_CHECKPOINT;
+  return mode ? { PURSER_SQLITE_CHECKPOINT: mode } : {};
+}
+
 /** Starts one app with `env` on top of a quiet default environment and waits until it answers /livez. */
 export async function startApp(app: AppName, env: Record<string, string>): Promise<AppProcess> {
   const port = await freePort();
@@ -58,10 +64,7 @@ export async function startApp(app: AppName, env: Record<string, string>): Promi
     HOME: process.env.HOME,
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
-    // Passed through so a run can compare the embedded stores' checkpoint modes.
-    ...(process.env.PURSER_SQLITE_CHECKPOINT
-      ? { PURSER_SQLITE_CHECKPOINT: process.env.PURSER_SQLITE_CHECKPOINT }
-      : {}),
+    ...passedThrough(),
     HOST: '127.0.0.1',
     ...env,
     [app === 'worker' ? 'WORKER_PORT' : 'PORT']: String(port),

@@ -5,6 +5,7 @@ import mongoose from 'mongoose';
 import { loadConfig } from '@purser/platform';
 import { startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
+import { passedThrough } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, equals } from '../lib/suite';
 import { percentile, perSecond, round, stopwatch } from '../lib/timing';
@@ -681,9 +682,7 @@ export const quotaCheckSuite: Suite = {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       PURSER_DATA_DIR: join(ctx.dir, 'embedded'),
-      ...(process.env.PURSER_SQLITE_CHECKPOINT
-        ? { PURSER_SQLITE_CHECKPOINT: process.env.PURSER_SQLITE_CHECKPOINT }
-        : {}),
+      ...passedThrough(),
     });
     const http = new HttpClient(server.url, SETUP_CONCURRENCY);
     const generator = new Generator();

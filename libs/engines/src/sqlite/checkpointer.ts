@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
  */
 export class SqliteCheckpointer {
   private readonly worker: Worker;
+  private readonly exited: Promise<void>;
   private stopped: Promise<void> | null = null;
 
   constructor(file: string, intervalMs = 250) {
@@ -23,6 +24,7 @@ export class SqliteCheckpointer {
       eval: true,
       workerData: { file, intervalMs, module: require.resolve('better-sqlite3') },
     });
+    this.exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     // A checkpoint thread that fails leaves the committing connection's own checkpoints in charge: slower, not wrong.
     this.worker.on('error', () => undefined);
     this.worker.unref();
@@ -30,14 +32,13 @@ export class SqliteCheckpointer {
 
   /** Stops the thread after its current checkpoint (if any) and closes its connection. */
   stop(): Promise<void> {
-    this.stopped ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(() => void this.worker.terminate().then(() => resolve()), 5_000);
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
+    this.stopped ??= (async () => {
       this.worker.postMessage('stop');
-    });
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), 5_000)));
+      if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
+      clearTimeout(timer);
+    })();
     return this.stopped;
   }
 }
