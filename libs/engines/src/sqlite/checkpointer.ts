@@ -43,6 +43,11 @@ export class SqliteCheckpointer {
   }
 }
 
+/** A checkpointer for a store's file when asked for; none for an in-memory database (it has no WAL). */
+export function checkpointerFor(path: string, wanted: boolean | undefined): SqliteCheckpointer | null {
+  return wanted && path !== ':memory:' && path !== '' ? new SqliteCheckpointer(path) : null;
+}
+
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require('node:worker_threads');
 const Database = require(workerData.module);

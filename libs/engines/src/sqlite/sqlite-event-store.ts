@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { tuneForWrites } from './pragmas';
-import { SqliteCheckpointer } from './checkpointer';
+import { SqliteCheckpointer, checkpointerFor } from './checkpointer';
 import { EventEmitter } from 'node:events';
 import {
   AllBatch,
@@ -58,7 +58,7 @@ export class SqliteEventStore implements EventStore {
   >;
   private readonly appendManyTx: Database.Transaction<(writes: StreamWrite[]) => StreamWriteOutcome[]>;
   private readonly filteredReads = new Map<string, Database.Statement>();
-  private readonly checkpointer: SqliteCheckpointer | null = null;
+  private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = new Database(path);
@@ -83,8 +83,7 @@ export class SqliteEventStore implements EventStore {
         revision  INTEGER NOT NULL
       ) WITHOUT ROWID;
     `);
-    if (options.checkpointThread && path !== ':memory:' && path !== '')
-      this.checkpointer = new SqliteCheckpointer(path);
+    this.checkpointer = checkpointerFor(path, options.checkpointThread);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.coalesceMs = options.coalesceMs ?? 2;
     this.emitter.setMaxListeners(0);

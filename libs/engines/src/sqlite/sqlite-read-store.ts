@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { tuneForWrites } from './pragmas';
-import { SqliteCheckpointer } from './checkpointer';
+import { SqliteCheckpointer, checkpointerFor } from './checkpointer';
 import {
   CollectionSpec,
   Document,
@@ -858,7 +858,7 @@ export class SqliteReadStore implements ReadStore {
   ) => UpdateResult;
   private readonly bulkTx: (c: Collection, ops: CompiledOp[]) => BulkOutcome[];
   private readonly deleteTx: (c: Collection, id: string, guard: CompiledField[]) => boolean;
-  private readonly checkpointer: SqliteCheckpointer | null = null;
+  private readonly checkpointer: SqliteCheckpointer | null;
 
   constructor(path: string, options: SqliteReadStoreOptions = {}) {
     this.db = new Database(path);
@@ -867,8 +867,7 @@ export class SqliteReadStore implements ReadStore {
     this.db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
     this.db.pragma('temp_store = MEMORY');
     tuneForWrites(this.db);
-    if (options.checkpointThread && path !== ':memory:' && path !== '')
-      this.checkpointer = new SqliteCheckpointer(path);
+    this.checkpointer = checkpointerFor(path, options.checkpointThread);
     this.tableExists = this.db
       .prepare<[string], number>(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`)
       .pluck();
