@@ -437,19 +437,32 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
     });
   }
 
-  it("given another instance reserving on a shared ledger while a check is being appended, then the check's append is refused, what it did reserve is released, and it is decided again on the fresh ledger (refused: no overspend)", async () => {
+  /**
+   * A team quota of `teamLimit` and a user quota of 100 with 4 reserved on each, then a check of 4 during which a
+   * rival instance reserves 5 on the team's ledger. Answers the check and how many appends it took.
+   */
+  async function checkWhileRivalReserves(teamLimit: string) {
     const w = await world();
-    const team = await quota(w.org, { entityType: 'Team', entityId: w.parent, metric: 'cost', limit: '10' });
+    const team = await quota(w.org, {
+      entityType: 'Team',
+      entityId: w.parent,
+      metric: 'cost',
+      limit: teamLimit,
+    });
     const mine = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '100' });
     expect((await check(w.org, w.user, '4')).status).toBe(200);
     const appendMany = await withRivalReserving(w, team, '5');
-    let res;
     try {
-      res = await check(w.org, w.user, '4');
-      expect(appendMany).toHaveBeenCalledTimes(2);
+      const res = await check(w.org, w.user, '4');
+      return { w, team, mine, res, appends: appendMany.mock.calls.length };
     } finally {
       appendMany.mockRestore();
     }
+  }
+
+  it("given another instance reserving on a shared ledger while a check is being appended, then the check's append is refused, what it did reserve is released, and it is decided again on the fresh ledger (refused: no overspend)", async () => {
+    const { w, team, mine, res, appends } = await checkWhileRivalReserves('10');
+    expect(appends).toBe(2);
     expect(res.status).toBe(429);
     expect(res.body.refusedBy).toMatchObject({ quotaId: team });
     expect(res.body.message).toMatch(/refuses 4 USD: 0 USD used and 9 USD reserved of 10 USD/);
@@ -458,17 +471,7 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
   });
 
   it('given another instance reserving on a shared ledger while a check is being appended, when there is still room, then the check is allowed on its second try and holds exactly one reservation per quota', async () => {
-    const w = await world();
-    const team = await quota(w.org, { entityType: 'Team', entityId: w.parent, metric: 'cost', limit: '20' });
-    const mine = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '100' });
-    expect((await check(w.org, w.user, '4')).status).toBe(200);
-    const appendMany = await withRivalReserving(w, team, '5');
-    let res;
-    try {
-      res = await check(w.org, w.user, '4');
-    } finally {
-      appendMany.mockRestore();
-    }
+    const { w, team, mine, res } = await checkWhileRivalReserves('20');
     expect(res.status).toBe(200);
     expect(res.body.quotas.find((v: { quotaId: string }) => v.quotaId === team)).toMatchObject({
       reserved: '13',
