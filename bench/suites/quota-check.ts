@@ -1,11 +1,12 @@
 import { ChildProcess, fork } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { loadConfig } from '@purser/platform';
 import { startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
-import { passedThrough } from '../lib/processes';
+import { SEMI_SPACE_MB, passedThrough } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, equals } from '../lib/suite';
 import { percentile, perSecond, round, stopwatch } from '../lib/timing';
@@ -42,12 +43,15 @@ const OVERSPEND_ROOM = 10;
  */
 const PROJECTIONS: 'in-process' | 'worker' =
   process.env.QUOTA_BENCH_PROJECTIONS === 'worker' ? 'worker' : 'in-process';
-/** Extra node flags for the server process only (e.g. GC tuning), space-separated. */
-/** The young-generation size npm start and the image use (package.json, deploy/Dockerfile), then any extra flags. */
+/**
+ * The org server's young-generation size as npm start and deploy/ set it, then QUOTA_BENCH_SERVER_NODE_FLAGS (extra
+ * flags for the server process only, space-separated, e.g. "--cpu-prof").
+ */
 const SERVER_NODE_FLAGS = [
-  '--max-semi-space-size=64',
+  `--max-semi-space-size=${SEMI_SPACE_MB['org-server']}`,
   ...(process.env.QUOTA_BENCH_SERVER_NODE_FLAGS ?? '').split(' ').filter(Boolean),
 ];
+const PACER: LoadSpec['pacer'] = process.env.QUOTA_BENCH_PACER === 'timer' ? 'timer' : 'metronome';
 const CLIENT: LoadSpec['client'] = process.env.QUOTA_BENCH_CLIENT === 'fetch' ? 'fetch' : 'node-http';
 const TARGET_P99_MS: Record<(typeof RATES)[number], number> = { 1_000: 2, 5_000: 10 };
 
@@ -63,6 +67,8 @@ interface LoadSpec {
   maxSockets: number;
   /** node:http with a keep-alive Agent (bench/lib/http.ts), or undici through the global fetch (unbounded pool). */
   client: 'node-http' | 'fetch';
+  /** How sends are timed: a metronome thread (sub-millisecond), or the event loop's 1 ms timers. */
+  pacer: 'metronome' | 'timer';
   /** 'livez': GET /livez. 'check': POST a quota check for a random user of `userIds`. */
   target: 'livez' | 'check';
   orgId?: string;
@@ -157,10 +163,31 @@ function client(spec: LoadSpec): Client {
 }
 
 /**
- * Sends `rate` requests per second for warmupMs + durationMs on a fixed schedule. A 1 ms timer puts every request
- * that is due (several per tick above 1,000/s) in a FIFO queue, which at most maxSockets lanes (one keep-alive
- * connection each) drain. The timer's lag against the schedule is reported and is part of the measured latency (and
- * of the floor's); so is the wait in the queue when the server is slower than the arrival rate. The queue is the
+ * The generator's metronome: a thread that sleeps (Atomics.wait, microsecond resolution) until each request's
+ * scheduled instant and then wakes the generator's event loop, which queues every request due by then. Node's own
+ * timers fire on whole milliseconds, which made requests leave 0.7 ms late at the median (and the floor's p99 about
+ * 3 ms) before anything reached the server.
+ */
+const METRONOME_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { t0, intervalNs, total } = workerData;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+for (let i = 0; i < total; i++) {
+  const at = t0 + BigInt(Math.round(i * intervalNs));
+  for (;;) {
+    const aheadMs = Number(at - process.hrtime.bigint()) / 1e6;
+    if (aheadMs <= 0.01) break;
+    Atomics.wait(sleeper, 0, 0, aheadMs);
+  }
+  parentPort.postMessage(i);
+}
+`;
+
+/**
+ * Sends `rate` requests per second for warmupMs + durationMs on a fixed schedule. The pacer (the metronome thread, or
+ * QUOTA_BENCH_PACER=timer for 1 ms event-loop timers) puts every request that is due in a FIFO queue, which at most
+ * maxSockets lanes (one keep-alive connection each) drain. The pacer's lag against the schedule is reported and is
+ * part of the measured latency (and of the floor's); so is the wait in the queue when the server is slower than the arrival rate. The queue is the
  * generator's own (not the Agent's) so that a run can drop its backlog when it ends instead of leaving it to be sent
  * during the next run.
  */
@@ -259,16 +286,31 @@ async function openLoop(spec: LoadSpec): Promise<LoadResult> {
   let drainEnd = BigInt(Number.MAX_SAFE_INTEGER);
   const scheduledAt = (i: number) => t0 + BigInt(Math.round(i * intervalNs));
   const windowStart = scheduledAt(warm);
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
     let i = 0;
-    const tick = () => {
+    /** Queues every request due by now; true once all are. */
+    const release = () => {
       const now = process.hrtime.bigint();
       while (i < total) {
         const at = scheduledAt(i);
         if (at > now) break;
         due(i++, at);
       }
-      if (i >= total) return resolve();
+      return i >= total;
+    };
+    if (spec.pacer === 'metronome') {
+      const metronome = new Worker(METRONOME_SOURCE, {
+        eval: true,
+        workerData: { t0, intervalNs, total },
+      });
+      metronome.on('message', () => {
+        if (release()) void metronome.terminate().then(() => resolve());
+      });
+      metronome.on('error', reject);
+      return;
+    }
+    const tick = () => {
+      if (release()) return resolve();
       const waitMs = ms(scheduledAt(i) - process.hrtime.bigint());
       setTimeout(tick, Math.max(0, Math.floor(waitMs)));
     };
@@ -411,6 +453,7 @@ class ServerProcess {
     if (PROJECTIONS === 'in-process') return ServerProcess.fork(env, null);
     const worker = fork(join(__dirname, '../../apps/worker/src/main.js'), [], {
       stdio: ['ignore', 2, 2, 'ipc'],
+      execArgv: [...process.execArgv, `--max-semi-space-size=${SEMI_SPACE_MB.worker}`],
       env: { ...process.env, ...env, PURSER_PROJECTIONS: 'worker', WORKER_PORT: '0' },
     });
     return ServerProcess.fork({ ...env, PURSER_PROJECTIONS: 'worker' }, worker).catch((err) => {
@@ -711,6 +754,7 @@ export const quotaCheckSuite: Suite = {
           durationMs,
           maxSockets: MAX_SOCKETS,
           client: CLIENT,
+          pacer: PACER,
         };
         const idleBeforeLivezMs = await projectionsIdle(http);
         ctx.log(`quota-check: GET /livez at ${rate}/s for ${WARMUP_MS} + ${durationMs} ms`);
@@ -779,6 +823,10 @@ export const quotaCheckSuite: Suite = {
           generator: {
             process: 'forked child (open loop, latency from the scheduled send)',
             client: CLIENT === 'node-http' ? 'node:http keep-alive Agent' : 'undici (global fetch)',
+            pacer:
+              PACER === 'metronome'
+                ? 'metronome thread (Atomics.wait, sub-millisecond)'
+                : 'event-loop timers (1 ms)',
             maxSockets: MAX_SOCKETS,
             warmupMs: WARMUP_MS,
             durationMs,
