@@ -26,6 +26,10 @@ import { percentile, perSecond, round, stopwatch } from '../lib/timing';
 const GENERATOR_FLAG = '--quota-check-generator';
 const SERVER_FLAG = '--quota-check-server';
 const RATES = [1_000, 5_000] as const;
+/** QUOTA_BENCH_RATES=1000 runs only that rate (for profiling one load); by default, all of RATES. */
+const RUN_RATES = RATES.filter((r) =>
+  (process.env.QUOTA_BENCH_RATES ?? String(r)).split(',').includes(String(r)),
+);
 const WARMUP_MS = 2_000;
 /** Connections the generator may use (requests beyond wait in its queue, and that wait is measured). */
 const MAX_SOCKETS = 64;
@@ -580,6 +584,65 @@ async function projectionsIdle(http: HttpClient, deadlineMs = 300_000): Promise<
   }
 }
 
+/** Cumulative counts of the server's own request-duration histogram for one route (GET /metrics), by bucket bound. */
+async function serverHistogram(
+  http: HttpClient,
+  method: string,
+  route: string,
+): Promise<{ buckets: Map<string, number>; cpuSeconds: number; systemSeconds: number }> {
+  const res = await http.get<string>('/metrics');
+  const text = typeof res.body === 'string' ? res.body : JSON.stringify(res.body);
+  const out = new Map<string, number>();
+  let cpuSeconds = NaN;
+  let systemSeconds = NaN;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('purser_process_cpu_seconds_total ')) cpuSeconds = Number(line.split(' ')[1]);
+    if (line.startsWith('purser_process_cpu_system_seconds_total '))
+      systemSeconds = Number(line.split(' ')[1]);
+    if (!line.startsWith('purser_http_request_duration_seconds_bucket{')) continue;
+    if (
+      !line.includes(`method="${method}"`) ||
+      !line.includes(`route="${route}"`) ||
+      !line.includes('status="200"')
+    )
+      continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le) out.set(le, (out.get(le) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return { buckets: out, cpuSeconds, systemSeconds };
+}
+
+/**
+ * From two scrapes of the server's /metrics around a run: the CPU its process spent per request (main thread,
+ * in-process projections, checkpoint threads), and the share of requests that the server itself took longer than
+ * each bucket bound to handle (from Fastify's onRequest to its onResponse: no network, no generator).
+ */
+function serverSideOver(
+  {
+    buckets: before,
+    cpuSeconds: cpuBefore,
+    systemSeconds: sysBefore,
+  }: Awaited<ReturnType<typeof serverHistogram>>,
+  {
+    buckets: after,
+    cpuSeconds: cpuAfter,
+    systemSeconds: sysAfter,
+  }: Awaited<ReturnType<typeof serverHistogram>>,
+): Record<string, number> {
+  const total = (after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0);
+  const out: Record<string, number> = {
+    requests: total,
+    cpuMicrosPerRequest: total ? round(((cpuAfter - cpuBefore) * 1e6) / total, 1) : NaN,
+    /** The part of it spent in the kernel (socket writes, WAL writes, checkpoints' fsync). */
+    systemMicrosPerRequest: total ? round(((sysAfter - sysBefore) * 1e6) / total, 1) : NaN,
+  };
+  for (const [le, n] of after) {
+    if (le === '+Inf' || Number(le) > 0.05) continue;
+    out[`over${Number(le) * 1000}ms`] = total ? round((total - (n - (before.get(le) ?? 0))) / total, 4) : 0;
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Overspend: room for exactly 10, 100 checks at once
 // ---------------------------------------------------------------------------------------------------------------
@@ -746,7 +809,7 @@ export const quotaCheckSuite: Suite = {
         );
 
       const latency: Record<string, unknown> = {};
-      for (const [k, rate] of RATES.entries()) {
+      for (const [k, rate] of RUN_RATES.entries()) {
         const spec = {
           url: server.url,
           rate,
@@ -758,12 +821,17 @@ export const quotaCheckSuite: Suite = {
         };
         const idleBeforeLivezMs = await projectionsIdle(http);
         ctx.log(`quota-check: GET /livez at ${rate}/s for ${WARMUP_MS} + ${durationMs} ms`);
+        const livezBefore = await serverHistogram(http, 'GET', '/livez');
         const livez = await generator.run({ ...spec, target: 'livez', seed: 100 + k });
+        const livezServerSide = serverSideOver(livezBefore, await serverHistogram(http, 'GET', '/livez'));
         ctx.log(
           `quota-check:   livez p50 ${livez.latency.p50Ms} p99 ${livez.latency.p99Ms} max ${livez.latency.maxMs} ms, ${livez.achievedRate}/s, ${livez.errors} errors`,
         );
+        ctx.log(`quota-check:   server side: ${JSON.stringify(livezServerSide)}`);
         const idleBeforeCheckMs = await projectionsIdle(http);
         ctx.log(`quota-check: POST quota-checks at ${rate}/s for ${WARMUP_MS} + ${durationMs} ms`);
+        const checkRoute = '/v1/orgs/:orgId/quota-checks';
+        const histogramBefore = await serverHistogram(http, 'POST', checkRoute);
         const check = await generator.run({
           ...spec,
           target: 'check',
@@ -771,12 +839,16 @@ export const quotaCheckSuite: Suite = {
           userIds: world.userIds,
           seed: 200 + k,
         });
+        const serverSide = serverSideOver(histogramBefore, await serverHistogram(http, 'POST', checkRoute));
         ctx.log(
           `quota-check:   check p50 ${check.latency.p50Ms} p99 ${check.latency.p99Ms} max ${check.latency.maxMs} ms, ${check.achievedRate}/s in the window (${check.answersPerSecOverall}/s overall), ${check.errors} errors, ${check.refused} refused`,
         );
+        ctx.log(`quota-check:   server side (whole run, warm-up included): ${JSON.stringify(serverSide)}`);
         latency[`at${rate}PerSec`] = {
           check: summary(check),
+          checkServerSide: serverSide,
           livez: summary(livez),
+          livezServerSide,
           projectionCatchUpBeforeMs: {
             livez: round(idleBeforeLivezMs, 1),
             check: round(idleBeforeCheckMs, 1),
