@@ -566,6 +566,40 @@ export function readStoreContract(
       });
     });
 
+    it('given upserts that alternately create and update documents, then each answers and applies as its own case', async () => {
+      // Whatever order an adapter tries the insert and the update in, the answers must not depend on the previous op.
+      const c = fresh('upalt');
+      await store.ensureCollection({ name: c, indexes: [{ fields: { v: 1 } }] });
+      const guard = (pos: string) => ({ upsert: true, guard: { _pos: { $lt: pos } } });
+      const set = (v: number, pos: string) => ({ $set: { v, _pos: pos }, $setOnInsert: { created: pos } });
+      expect(await store.update(c, 'a', set(1, '01'), guard('01'))).toEqual({ matched: false, upserted: true });
+      expect(await store.update(c, 'a', set(2, '02'), guard('02'))).toEqual({ matched: true, upserted: false });
+      expect(await store.update(c, 'b', set(3, '03'), guard('03'))).toEqual({ matched: false, upserted: true });
+      // After a creation, an upsert of an existing document whose guard refuses it: not applied, not created again.
+      expect(await store.update(c, 'a', set(9, '01'), guard('01'))).toEqual({ matched: false, upserted: false });
+      expect(await store.update(c, 'c', set(4, '04'), guard('04'))).toEqual({ matched: false, upserted: true });
+      expect(await store.update(c, 'b', { $inc: { v: 10 } }, { upsert: true })).toEqual({
+        matched: true,
+        upserted: false,
+      });
+      const results = await store.bulkUpdate(c, [
+        { id: 'd', update: set(5, '05'), options: guard('05') },
+        { id: 'a', update: set(6, '06'), options: guard('06') },
+        { id: 'd', update: set(7, '05'), options: guard('05') },
+      ]);
+      expect(results).toEqual([
+        { matched: false, upserted: true },
+        { matched: true, upserted: false },
+        { matched: false, upserted: false },
+      ]);
+      expect((await store.find(c, {}, { sort: { _id: 1 } })).items).toEqual([
+        { _id: 'a', v: 6, _pos: '06', created: '01' },
+        { _id: 'b', v: 13, _pos: '03', created: '03' },
+        { _id: 'c', v: 4, _pos: '04', created: '04' },
+        { _id: 'd', v: 5, _pos: '05', created: '05' },
+      ]);
+    });
+
     it('given no document, when upserting with equality guards, then the guard fields are not copied into it', async () => {
       const res = await store.update(
         c,
