@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConflictError } from '@purser/core';
+import { ConflictError, RecordedEvent } from '@purser/core';
 import { eventStoreContract, usageEvent } from '../../../../test/contracts/event-store.contract';
 import { SqliteEventStore } from './sqlite-event-store';
 
@@ -90,5 +90,94 @@ describe('SQLite event store contract', () => {
     expect(seen).toEqual(['other-1']);
     await reader.close();
     await writer.close();
+  });
+
+  describe('rows kept after appending (readers in the same process read them from memory)', () => {
+    const summary = (b: { events: RecordedEvent[]; checkpoint: bigint }) => ({
+      checkpoint: b.checkpoint,
+      events: b.events.map((e) => [e.position, e.streamId, e.revision, e.type, e.data, e.metadata]),
+    });
+    const sqlReads = (store: SqliteEventStore) => {
+      const stmts = (store as unknown as { stmts: { readAll: { all: (...args: unknown[]) => unknown } } }).stmts;
+      return jest.spyOn(stmts.readAll, 'all');
+    };
+
+    it('given two stores appending to one file in turns, when either reads the tail with any filter and size, then it reads what a store that never appended reads', async () => {
+      const file = join(dir, 'recent.db');
+      const a = new SqliteEventStore(file);
+      const b = new SqliteEventStore(file);
+      const reference = new SqliteEventStore(file);
+      let seed = 7;
+      const rand = (n: number) => {
+        seed = (seed * 1103515245 + 12345) % 2 ** 31;
+        return seed % n;
+      };
+      const typed = (type: string) => ({ ...usageEvent(String(rand(100))), type });
+      const streams = ['acct-1', 'acct-2', 'team-1', 'team-2', 'user-1'];
+      const filters = [
+        undefined,
+        { eventTypes: ['TypeA'] },
+        { eventTypes: ['TypeA', 'TypeC'] },
+        { streamPrefixes: ['acct-'] },
+        { eventTypes: ['TypeB'], streamPrefixes: ['team-', 'user-'] },
+      ];
+      try {
+        for (let step = 0; step < 200; step++) {
+          const writer = rand(3) === 0 ? b : a;
+          const writes = Array.from({ length: 1 + rand(3) }, () => ({
+            streamId: streams[rand(streams.length)],
+            events: Array.from({ length: 1 + rand(3) }, () => typed(['TypeA', 'TypeB', 'TypeC'][rand(3)])),
+            // Now and then a write that fails on its expected revision (appendMany still stores the others).
+            expected: rand(5) === 0 ? (99n as bigint | 'any') : ('any' as const),
+          }));
+          if (writes.length === 1 && writes[0].expected === 'any')
+            await writer.append(writes[0].streamId, writes[0].events, 'any');
+          else await writer.appendMany(writes);
+          const head = Number(await reference.headPosition());
+          for (const reader of [a, b]) {
+            const after = BigInt(Math.max(-1, head - 1 - rand(12)));
+            const filter = filters[rand(filters.length)];
+            const maxCount = [1, 2, 5, 1000][rand(4)];
+            expect(summary(await reader.readAll({ after, filter, maxCount }))).toEqual(
+              summary(await reference.readAll({ after, filter, maxCount })),
+            );
+          }
+        }
+      } finally {
+        await a.close();
+        await b.close();
+        await reference.close();
+      }
+    });
+
+    it('given a store that appended last, when it reads after its own rows, then no range is read from SQL; after another store appended, then it is', async () => {
+      const file = join(dir, 'recent-sql.db');
+      const a = new SqliteEventStore(file);
+      const b = new SqliteEventStore(file);
+      try {
+        await a.readAll({ after: -1n }); // a reader near the tail: appended rows are kept from now on
+        await a.appendMany([
+          { streamId: 'acct-1', events: [usageEvent('1'), usageEvent('2')], expected: 'no_stream' },
+          { streamId: 'acct-2', events: [usageEvent('3')], expected: 'no_stream' },
+        ]);
+        const reads = sqlReads(a);
+        const own = await a.readAll({ after: 0n });
+        expect(own.events.map((e) => [e.position, e.streamId, e.revision])).toEqual([
+          [1n, 'acct-1', 0n],
+          [2n, 'acct-1', 1n],
+          [3n, 'acct-2', 0n],
+        ]);
+        expect(own.checkpoint).toBe(3n);
+        expect(own.events[0].data).toEqual(usageEvent('1').data);
+        expect(reads).not.toHaveBeenCalled();
+        await b.append('acct-3', [usageEvent('4')], 'no_stream');
+        const after = await a.readAll({ after: 3n });
+        expect(after.events.map((e) => e.streamId)).toEqual(['acct-3']);
+        expect(reads).toHaveBeenCalledTimes(1);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
   });
 });

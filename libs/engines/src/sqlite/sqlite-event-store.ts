@@ -59,6 +59,10 @@ export class SqliteEventStore implements EventStore {
   private readonly appendManyTx: Database.Transaction<(writes: StreamWrite[]) => StreamWriteOutcome[]>;
   private readonly filteredReads = new Map<string, Database.Statement>();
   private readonly checkpointer: SqliteCheckpointer | null;
+  /** The rows this store appended last, for readers in this process (see RecentRows). */
+  private readonly recent = new RecentRows();
+  /** Rows inserted by the transaction under way; kept by `recent` once it commits. */
+  private inserted: Row[] | null = null;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
     this.db = new Database(path);
@@ -153,16 +157,28 @@ export class SqliteEventStore implements EventStore {
     this.assertOpen();
     // BEGIN IMMEDIATE: take the write lock before reading the stream's revision, so a second process writing the
     // same file (API and worker in worker mode) waits on busy_timeout instead of failing with "database is locked".
-    const result = this.appendTx.immediate(streamId, events, expected);
+    const result = this.committing(() => this.appendTx.immediate(streamId, events, expected));
     this.emitter.emit('appended');
     return result;
   }
 
   async appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]> {
     this.assertOpen();
-    const outcomes = this.appendManyTx.immediate(writes);
+    const outcomes = this.committing(() => this.appendManyTx.immediate(writes));
     if (outcomes.some((o) => o.ok)) this.emitter.emit('appended');
     return outcomes;
+  }
+
+  /** Runs a write transaction and hands the rows it inserted to `recent` once it has committed. */
+  private committing<T>(transaction: () => T): T {
+    this.inserted = [];
+    try {
+      const result = transaction();
+      this.recent.add(this.inserted);
+      return result;
+    } finally {
+      this.inserted = null;
+    }
   }
 
   /**
@@ -228,16 +244,12 @@ export class SqliteEventStore implements EventStore {
     let position = 0;
     for (const e of events) {
       revision++;
+      const data = JSON.stringify(e.data);
+      const metadata = JSON.stringify(e.metadata);
       position = Number(
-        this.stmts.insert.run(
-          streamId,
-          revision,
-          e.metadata.eventId,
-          e.type,
-          JSON.stringify(e.data),
-          JSON.stringify(e.metadata),
-        ).lastInsertRowid,
+        this.stmts.insert.run(streamId, revision, e.metadata.eventId, e.type, data, metadata).lastInsertRowid,
       );
+      this.inserted?.push([position, streamId, revision, e.type, data, metadata]);
     }
     revisions.set(streamId, revision);
     return { nextRevision: BigInt(revision), position: BigInt(position) };
@@ -295,6 +307,13 @@ export class SqliteEventStore implements EventStore {
   private readAllSync(options: ReadAllOptions): AllBatch {
     const after = Number(options.after ?? -1n);
     const max = options.maxCount ?? 1000;
+    if (this.recent.covers(after)) {
+      // Everything after `after` may be rows this store appended itself: if nobody else wrote since its last append
+      // (the head is still that append's last position), they are read from memory, filtered as SQL would.
+      const head = this.stmts.head.get()?.p ?? -1;
+      const batch = this.recent.read(after, head, max, options.filter);
+      if (batch) return { events: batch.rows.map(toRecorded), checkpoint: BigInt(batch.checkpoint) };
+    }
     if (!hasFilter(options.filter)) {
       const rows = this.stmts.readAll.all(after, max);
       const checkpoint = rows.length ? rows[rows.length - 1][0] : after;
@@ -403,6 +422,73 @@ export class SqliteEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new Error('event store is closed');
+  }
+}
+
+/**
+ * The last rows this store appended (at most RECENT_ROWS, consecutive positions), as the events table holds them.
+ * In one process, the readers of the store's tail (every in-process projection's subscription, and the command
+ * executor's catch-up before each quota check batch) all read the same few rows right after each append: with this,
+ * one SQL read of the head replaces one range scan per reader. Another process's append shows as a head beyond the
+ * last row kept; then readers go back to SQL until this store appends right after the head again.
+ *
+ * Rows are only kept while someone reads near the tail (within TAIL_READ_TTL_MS): an API process whose projections
+ * run in a worker keeps none, instead of promoting every appended row into its old generation for nothing.
+ */
+const RECENT_ROWS = 2_048;
+const TAIL_READ_TTL_MS = 1_000;
+
+class RecentRows {
+  private rows: Row[] = [];
+  private tailReadAt = -Infinity;
+
+  /** Rows just committed, in position order (consecutive within one transaction). */
+  add(rows: Row[]): void {
+    if (rows.length === 0) return;
+    if (Date.now() - this.tailReadAt > TAIL_READ_TTL_MS) {
+      this.rows = [];
+      return;
+    }
+    const last = this.rows.length ? this.rows[this.rows.length - 1][0] : null;
+    if (last === null || rows[0][0] !== last + 1) this.rows = rows.slice(-RECENT_ROWS);
+    else {
+      for (const r of rows) this.rows.push(r);
+      if (this.rows.length > 2 * RECENT_ROWS) this.rows = this.rows.slice(-RECENT_ROWS);
+    }
+  }
+
+  /** Whether a read after `after` starts within the rows kept (and notes a read near the tail). */
+  covers(after: number): boolean {
+    if (this.rows.length === 0) {
+      this.tailReadAt = Date.now();
+      return false;
+    }
+    const covered = after >= this.rows[0][0] - 1;
+    if (covered) this.tailReadAt = Date.now();
+    return covered;
+  }
+
+  /**
+   * The batch readAll answers after `after` when every row up to `head` is kept (else null): up to `max` rows that
+   * pass the filter, and the checkpoint SQL would give (the last row returned when the batch is full, else the head).
+   */
+  read(after: number, head: number, max: number, filter?: EventFilter): { rows: Row[]; checkpoint: number } | null {
+    const first = this.rows[0][0];
+    const last = this.rows[this.rows.length - 1][0];
+    if (head !== last || after < first - 1) return null;
+    const filtered = hasFilter(filter);
+    const types = filter?.eventTypes?.length ? filter.eventTypes : null;
+    const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : null;
+    const out: Row[] = [];
+    for (let i = Math.max(0, after - first + 1); i < this.rows.length && out.length < max; i++) {
+      const r = this.rows[i];
+      if (types && !types.includes(r[3])) continue;
+      if (prefixes && !prefixes.some((p) => r[1].startsWith(p))) continue;
+      out.push(r);
+    }
+    const full = out.length === max;
+    const checkpoint = full ? out[out.length - 1][0] : filtered ? Math.max(head, after) : out.length ? last : after;
+    return { rows: out, checkpoint };
   }
 }
 
