@@ -10,6 +10,7 @@ import {
   UsageDirectory,
   UsageGenerator,
   buildDirectory,
+  POLL_MS,
   expenditureHealth,
   localDate,
   startServer,
@@ -145,7 +146,7 @@ export const usageKafkaSuite: Suite = {
         try {
           while ((await expenditureHealth(http)).head <= head0) {
             if (drain() > DRAIN_DEADLINE_MS) throw new Error('the usage consumer never delivered anything');
-            await new Promise((r) => setTimeout(r, 20));
+            await new Promise((r) => setTimeout(r, POLL_MS));
           }
           firstMs = drain();
           ctx.log(`usage-kafka: first usage appended after ${Math.round(firstMs)} ms; draining`);
