@@ -191,9 +191,9 @@ for (let i = 0; i < total; i++) {
  * Sends `rate` requests per second for warmupMs + durationMs on a fixed schedule. The pacer (the metronome thread, or
  * QUOTA_BENCH_PACER=timer for 1 ms event-loop timers) puts every request that is due in a FIFO queue, which at most
  * maxSockets lanes (one keep-alive connection each) drain. The pacer's lag against the schedule is reported and is
- * part of the measured latency (and of the floor's); so is the wait in the queue when the server is slower than the arrival rate. The queue is the
- * generator's own (not the Agent's) so that a run can drop its backlog when it ends instead of leaving it to be sent
- * during the next run.
+ * part of the measured latency (and of the floor's); so is the wait in the queue when the server is slower than the
+ * arrival rate. The queue is the generator's own (not the Agent's) so that a run can drop its backlog when it ends
+ * instead of leaving it to be sent during the next run.
  */
 async function openLoop(spec: LoadSpec): Promise<LoadResult> {
   const http = client(spec);

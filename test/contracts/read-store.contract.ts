@@ -572,12 +572,27 @@ export function readStoreContract(
       await store.ensureCollection({ name: c, indexes: [{ fields: { v: 1 } }] });
       const guard = (pos: string) => ({ upsert: true, guard: { _pos: { $lt: pos } } });
       const set = (v: number, pos: string) => ({ $set: { v, _pos: pos }, $setOnInsert: { created: pos } });
-      expect(await store.update(c, 'a', set(1, '01'), guard('01'))).toEqual({ matched: false, upserted: true });
-      expect(await store.update(c, 'a', set(2, '02'), guard('02'))).toEqual({ matched: true, upserted: false });
-      expect(await store.update(c, 'b', set(3, '03'), guard('03'))).toEqual({ matched: false, upserted: true });
+      expect(await store.update(c, 'a', set(1, '01'), guard('01'))).toEqual({
+        matched: false,
+        upserted: true,
+      });
+      expect(await store.update(c, 'a', set(2, '02'), guard('02'))).toEqual({
+        matched: true,
+        upserted: false,
+      });
+      expect(await store.update(c, 'b', set(3, '03'), guard('03'))).toEqual({
+        matched: false,
+        upserted: true,
+      });
       // After a creation, an upsert of an existing document whose guard refuses it: not applied, not created again.
-      expect(await store.update(c, 'a', set(9, '01'), guard('01'))).toEqual({ matched: false, upserted: false });
-      expect(await store.update(c, 'c', set(4, '04'), guard('04'))).toEqual({ matched: false, upserted: true });
+      expect(await store.update(c, 'a', set(9, '01'), guard('01'))).toEqual({
+        matched: false,
+        upserted: false,
+      });
+      expect(await store.update(c, 'c', set(4, '04'), guard('04'))).toEqual({
+        matched: false,
+        upserted: true,
+      });
       expect(await store.update(c, 'b', { $inc: { v: 10 } }, { upsert: true })).toEqual({
         matched: true,
         upserted: false,

@@ -98,7 +98,8 @@ describe('SQLite event store contract', () => {
       events: b.events.map((e) => [e.position, e.streamId, e.revision, e.type, e.data, e.metadata]),
     });
     const sqlReads = (store: SqliteEventStore) => {
-      const stmts = (store as unknown as { stmts: { readAll: { all: (...args: unknown[]) => unknown } } }).stmts;
+      const stmts = (store as unknown as { stmts: { readAll: { all: (...args: unknown[]) => unknown } } })
+        .stmts;
       return jest.spyOn(stmts.readAll, 'all');
     };
 

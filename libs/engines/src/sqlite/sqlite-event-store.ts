@@ -307,6 +307,7 @@ export class SqliteEventStore implements EventStore {
   private readAllSync(options: ReadAllOptions): AllBatch {
     const after = Number(options.after ?? -1n);
     const max = options.maxCount ?? 1000;
+    if (max < 1) return { events: [], checkpoint: BigInt(after) };
     if (this.recent.covers(after)) {
       // Everything after `after` may be rows this store appended itself: if nobody else wrote since its last append
       // (the head is still that append's last position), they are read from memory, filtered as SQL would.
@@ -472,7 +473,12 @@ class RecentRows {
    * The batch readAll answers after `after` when every row up to `head` is kept (else null): up to `max` rows that
    * pass the filter, and the checkpoint SQL would give (the last row returned when the batch is full, else the head).
    */
-  read(after: number, head: number, max: number, filter?: EventFilter): { rows: Row[]; checkpoint: number } | null {
+  read(
+    after: number,
+    head: number,
+    max: number,
+    filter?: EventFilter,
+  ): { rows: Row[]; checkpoint: number } | null {
     const first = this.rows[0][0];
     const last = this.rows[this.rows.length - 1][0];
     if (head !== last || after < first - 1) return null;
@@ -487,7 +493,13 @@ class RecentRows {
       out.push(r);
     }
     const full = out.length === max;
-    const checkpoint = full ? out[out.length - 1][0] : filtered ? Math.max(head, after) : out.length ? last : after;
+    const checkpoint = full
+      ? out[out.length - 1][0]
+      : filtered
+        ? Math.max(head, after)
+        : out.length
+          ? last
+          : after;
     return { rows: out, checkpoint };
   }
 }
