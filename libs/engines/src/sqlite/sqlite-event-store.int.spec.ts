@@ -92,6 +92,18 @@ describe('SQLite event store contract', () => {
     await writer.close();
   });
 
+  it('given maxCount 0, when reading $all with or without a filter, then nothing is read and the checkpoint stays', async () => {
+    const store = new SqliteEventStore(join(dir, 'max0.db'));
+    await store.append('acct-1', [usageEvent('1')], 'no_stream');
+    for (const filter of [undefined, { eventTypes: ['TestUsageRecorded'] }]) {
+      expect(await store.readAll({ after: -1n, maxCount: 0, filter })).toEqual({
+        events: [],
+        checkpoint: -1n,
+      });
+    }
+    await store.close();
+  });
+
   describe('rows kept after appending (readers in the same process read them from memory)', () => {
     const summary = (b: { events: RecordedEvent[]; checkpoint: bigint }) => ({
       checkpoint: b.checkpoint,
