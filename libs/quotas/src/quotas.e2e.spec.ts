@@ -2,10 +2,10 @@ import { startTestServer } from '../../../test/support/app';
 import { quotasApiSpec } from './testing/quotas.api';
 
 describe('quotas API on the embedded engines', () => {
-  quotasApiSpec((dataDir) =>
+  quotasApiSpec((dataDir, env) =>
     startTestServer({
       dataDir,
-      env: { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined },
+      env: { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined, ...env },
     }),
   );
 });

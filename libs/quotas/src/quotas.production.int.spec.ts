@@ -6,13 +6,14 @@ import { quotasApiSpec } from './testing/quotas.api';
 describeEngine('MONGODB_URL', 'quotas API on MongoDB (+ Kafka when KAFKA_BROKERS is set)', (url) => {
   const u = new URL(url);
   u.pathname = `/purser_quota_${uniqueSuffix()}`;
-  quotasApiSpec((dataDir) =>
+  quotasApiSpec((dataDir, env) =>
     startTestServer({
       dataDir,
       env: {
         MONGODB_URL: u.toString(),
         KAFKA_BROKERS: process.env.KAFKA_BROKERS,
         EVENTSTORE_URL: process.env.EVENTSTORE_URL,
+        ...env,
       },
     }),
   );

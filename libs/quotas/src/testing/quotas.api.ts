@@ -18,7 +18,9 @@ import { ledgerDecider } from '../ledger.decider';
 import { QuotasService, periodOf } from '../quotas.service';
 
 /** Quotas through the API: given a directory and quotas, when agents check and spend, then limits hold and alerts fire once. */
-export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) {
+export function quotasApiSpec(
+  start: (dataDir?: string, env?: Record<string, string>) => Promise<TestServer>,
+) {
   let server: TestServer;
   let api: Api;
 
@@ -283,6 +285,70 @@ export function quotasApiSpec(start: (dataDir?: string) => Promise<TestServer>) 
     expect(results.filter((r) => r.status === 429)).toHaveLength(90);
     const view = await api.get(`/v1/orgs/${w.org}/quotas/${q}`);
     expect(view.body).toMatchObject({ used: '0', reserved: '10', remaining: '0' });
+  });
+
+  it('given two API instances on one event store, when one decides while the other appends, then the stale decisions are refused by the store and exactly 10 checks are allowed between them', async () => {
+    // The second instance shares the data (event store and read models) and runs no projections, as a second API
+    // replica would. Each decides on its own cached ledgers: only the event store can keep them from overspending.
+    // The race is made certain: the second instance's first append waits until the first instance has appended
+    // checks it received after the second one had decided (as if the second ran on a slower machine).
+    const second = await start(server.dataDir, { PURSER_PROJECTIONS: 'worker' });
+    const store = second.app.get<EventStore>(EVENT_STORE as never);
+    const appendMany = store.appendMany.bind(store);
+    let decided!: () => void;
+    const secondDecided = new Promise<void>((resolve) => (decided = resolve));
+    let waited = false;
+    let refusedWrites = 0;
+    const slow = jest.spyOn(store, 'appendMany').mockImplementation(async (writes) => {
+      if (!waited) {
+        waited = true;
+        const head = await store.headPosition();
+        decided();
+        const until = Date.now() + 5_000;
+        while ((await store.headPosition()) === head && Date.now() < until)
+          await new Promise((r) => setTimeout(r, 2));
+      }
+      const outcomes = await appendMany(writes);
+      refusedWrites += outcomes.filter((o) => !o.ok).length;
+      return outcomes;
+    });
+    try {
+      const w = await world();
+      const q = await quota(w.org, {
+        entityType: 'Team',
+        entityId: w.parent,
+        metric: 'cost',
+        limit: '10',
+        period: 'month',
+      });
+      const body = {
+        userId: w.user,
+        itemType: 'Agent',
+        itemId: 'a1',
+        estimate: { amount: '1', currency: 'USD' },
+      };
+      const checks = (via: Api) =>
+        Array.from({ length: 50 }, () => via.post(`/v1/orgs/${w.org}/quota-checks`, body));
+      const viaSecond = checks(second.api);
+      await secondDecided;
+      const results = await Promise.all([...viaSecond, ...checks(api)]);
+      const allowed = results.filter((r) => r.status === 200);
+      expect(results.filter((r) => r.status !== 200 && r.status !== 429)).toEqual([]);
+      expect(allowed).toHaveLength(10);
+      expect(new Set(allowed.map((r) => r.body.reservationId)).size).toBe(10);
+      // The race did happen: the second instance's first writes were refused (stale ledgers) and decided again.
+      expect(refusedWrites).toBeGreaterThan(0);
+      for (const via of [api, second.api]) {
+        expect((await via.get(`/v1/orgs/${w.org}/quotas/${q}`)).body).toMatchObject({
+          used: '0',
+          reserved: '10',
+          remaining: '0',
+        });
+      }
+    } finally {
+      slow.mockRestore();
+      await second.stop();
+    }
   });
 
   it('given bad input, then clear 4xx and nothing changes', async () => {
