@@ -5,6 +5,9 @@ import {
   Filter,
   ReadStore,
   SortSpec,
+  UpdateOptions,
+  UpdateResult,
+  UpdateSpec,
   ValidationError,
 } from '@purser/core';
 import { uniqueSuffix } from '../support/engines';
@@ -572,41 +575,26 @@ export function readStoreContract(
       await store.ensureCollection({ name: c, indexes: [{ fields: { v: 1 } }] });
       const guard = (pos: string) => ({ upsert: true, guard: { _pos: { $lt: pos } } });
       const set = (v: number, pos: string) => ({ $set: { v, _pos: pos }, $setOnInsert: { created: pos } });
-      expect(await store.update(c, 'a', set(1, '01'), guard('01'))).toEqual({
-        matched: false,
-        upserted: true,
-      });
-      expect(await store.update(c, 'a', set(2, '02'), guard('02'))).toEqual({
-        matched: true,
-        upserted: false,
-      });
-      expect(await store.update(c, 'b', set(3, '03'), guard('03'))).toEqual({
-        matched: false,
-        upserted: true,
-      });
-      // After a creation, an upsert of an existing document whose guard refuses it: not applied, not created again.
-      expect(await store.update(c, 'a', set(9, '01'), guard('01'))).toEqual({
-        matched: false,
-        upserted: false,
-      });
-      expect(await store.update(c, 'c', set(4, '04'), guard('04'))).toEqual({
-        matched: false,
-        upserted: true,
-      });
-      expect(await store.update(c, 'b', { $inc: { v: 10 } }, { upsert: true })).toEqual({
-        matched: true,
-        upserted: false,
-      });
+      const created = { matched: false, upserted: true };
+      const applied = { matched: true, upserted: false };
+      const refused = { matched: false, upserted: false };
+      const steps: Array<[string, UpdateSpec, UpdateOptions, UpdateResult]> = [
+        ['a', set(1, '01'), guard('01'), created],
+        ['a', set(2, '02'), guard('02'), applied],
+        ['b', set(3, '03'), guard('03'), created],
+        // After a creation, an upsert of an existing document whose guard refuses it: not applied, not created again.
+        ['a', set(9, '01'), guard('01'), refused],
+        ['c', set(4, '04'), guard('04'), created],
+        ['b', { $inc: { v: 10 } }, { upsert: true }, applied],
+      ];
+      for (const [id, update, options, expected] of steps)
+        expect(await store.update(c, id, update, options)).toEqual(expected);
       const results = await store.bulkUpdate(c, [
         { id: 'd', update: set(5, '05'), options: guard('05') },
         { id: 'a', update: set(6, '06'), options: guard('06') },
         { id: 'd', update: set(7, '05'), options: guard('05') },
       ]);
-      expect(results).toEqual([
-        { matched: false, upserted: true },
-        { matched: true, upserted: false },
-        { matched: false, upserted: false },
-      ]);
+      expect(results).toEqual([created, applied, refused]);
       expect((await store.find(c, {}, { sort: { _id: 1 } })).items).toEqual([
         { _id: 'a', v: 6, _pos: '06', created: '01' },
         { _id: 'b', v: 13, _pos: '03', created: '03' },

@@ -57,8 +57,14 @@ export function quotasApiSpec(
     expect(res.status).toBe(201);
     return res.body.id as string;
   };
-  const check = (org: string, user: string, amount: string, extra: Record<string, unknown> = {}) =>
-    api.post(`/v1/orgs/${org}/quota-checks`, {
+  const check = (
+    org: string,
+    user: string,
+    amount: string,
+    extra: Record<string, unknown> = {},
+    via: Api = api,
+  ) =>
+    via.post(`/v1/orgs/${org}/quota-checks`, {
       userId: user,
       itemType: 'Agent',
       itemId: 'a1',
@@ -271,7 +277,8 @@ export function quotasApiSpec(
     }
   });
 
-  it('given a hard quota with room for exactly 10, when 100 checks arrive in parallel, then exactly 10 are allowed', async () => {
+  /** A world whose parent team has a hard monthly quota with room for exactly 10 USD. */
+  async function roomForTen() {
     const w = await world();
     const q = await quota(w.org, {
       entityType: 'Team',
@@ -280,6 +287,11 @@ export function quotasApiSpec(
       limit: '10',
       period: 'month',
     });
+    return { w, q };
+  }
+
+  it('given a hard quota with room for exactly 10, when 100 checks arrive in parallel, then exactly 10 are allowed', async () => {
+    const { w, q } = await roomForTen();
     const results = await Promise.all(Array.from({ length: 100 }, () => check(w.org, w.user, '1')));
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(90);
@@ -313,22 +325,8 @@ export function quotasApiSpec(
       return outcomes;
     });
     try {
-      const w = await world();
-      const q = await quota(w.org, {
-        entityType: 'Team',
-        entityId: w.parent,
-        metric: 'cost',
-        limit: '10',
-        period: 'month',
-      });
-      const body = {
-        userId: w.user,
-        itemType: 'Agent',
-        itemId: 'a1',
-        estimate: { amount: '1', currency: 'USD' },
-      };
-      const checks = (via: Api) =>
-        Array.from({ length: 50 }, () => via.post(`/v1/orgs/${w.org}/quota-checks`, body));
+      const { w, q } = await roomForTen();
+      const checks = (via: Api) => Array.from({ length: 50 }, () => check(w.org, w.user, '1', {}, via));
       const viaSecond = checks(second.api);
       await secondDecided;
       const results = await Promise.all([...viaSecond, ...checks(api)]);
