@@ -584,8 +584,8 @@ async function projectionsIdle(http: HttpClient, deadlineMs = 300_000): Promise<
   }
 }
 
-/** Cumulative counts of the server's own request-duration histogram for one route (GET /metrics), by bucket bound. */
-async function serverHistogram(
+/** One GET /metrics: the request-duration histogram of one route (cumulative counts by bucket bound) and process CPU. */
+async function scrapeServer(
   http: HttpClient,
   method: string,
   route: string,
@@ -622,12 +622,8 @@ function serverSideOver(
     buckets: before,
     cpuSeconds: cpuBefore,
     systemSeconds: sysBefore,
-  }: Awaited<ReturnType<typeof serverHistogram>>,
-  {
-    buckets: after,
-    cpuSeconds: cpuAfter,
-    systemSeconds: sysAfter,
-  }: Awaited<ReturnType<typeof serverHistogram>>,
+  }: Awaited<ReturnType<typeof scrapeServer>>,
+  { buckets: after, cpuSeconds: cpuAfter, systemSeconds: sysAfter }: Awaited<ReturnType<typeof scrapeServer>>,
 ): Record<string, number> {
   const total = (after.get('+Inf') ?? 0) - (before.get('+Inf') ?? 0);
   const out: Record<string, number> = {
@@ -821,9 +817,9 @@ export const quotaCheckSuite: Suite = {
         };
         const idleBeforeLivezMs = await projectionsIdle(http);
         ctx.log(`quota-check: GET /livez at ${rate}/s for ${WARMUP_MS} + ${durationMs} ms`);
-        const livezBefore = await serverHistogram(http, 'GET', '/livez');
+        const livezBefore = await scrapeServer(http, 'GET', '/livez');
         const livez = await generator.run({ ...spec, target: 'livez', seed: 100 + k });
-        const livezServerSide = serverSideOver(livezBefore, await serverHistogram(http, 'GET', '/livez'));
+        const livezServerSide = serverSideOver(livezBefore, await scrapeServer(http, 'GET', '/livez'));
         ctx.log(
           `quota-check:   livez p50 ${livez.latency.p50Ms} p99 ${livez.latency.p99Ms} max ${livez.latency.maxMs} ms, ${livez.achievedRate}/s, ${livez.errors} errors`,
         );
@@ -831,7 +827,7 @@ export const quotaCheckSuite: Suite = {
         const idleBeforeCheckMs = await projectionsIdle(http);
         ctx.log(`quota-check: POST quota-checks at ${rate}/s for ${WARMUP_MS} + ${durationMs} ms`);
         const checkRoute = '/v1/orgs/:orgId/quota-checks';
-        const histogramBefore = await serverHistogram(http, 'POST', checkRoute);
+        const histogramBefore = await scrapeServer(http, 'POST', checkRoute);
         const check = await generator.run({
           ...spec,
           target: 'check',
@@ -839,7 +835,7 @@ export const quotaCheckSuite: Suite = {
           userIds: world.userIds,
           seed: 200 + k,
         });
-        const serverSide = serverSideOver(histogramBefore, await serverHistogram(http, 'POST', checkRoute));
+        const serverSide = serverSideOver(histogramBefore, await scrapeServer(http, 'POST', checkRoute));
         ctx.log(
           `quota-check:   check p50 ${check.latency.p50Ms} p99 ${check.latency.p99Ms} max ${check.latency.maxMs} ms, ${check.achievedRate}/s in the window (${check.answersPerSecOverall}/s overall), ${check.errors} errors, ${check.refused} refused`,
         );

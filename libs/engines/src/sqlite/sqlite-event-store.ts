@@ -169,9 +169,12 @@ export class SqliteEventStore implements EventStore {
     return outcomes;
   }
 
-  /** Runs a write transaction and hands the rows it inserted to `recent` once it has committed. */
+  /**
+   * Runs a write transaction and hands the rows it inserted to `recent` once it has committed (collected only while
+   * someone reads near the tail: an API that appends for a worker to read builds none).
+   */
   private committing<T>(transaction: () => T): T {
-    this.inserted = [];
+    this.inserted = this.recent.wanted() ? [] : null;
     try {
       const result = transaction();
       this.recent.add(this.inserted);
@@ -443,13 +446,18 @@ class RecentRows {
   private rows: Row[] = [];
   private tailReadAt = -Infinity;
 
-  /** Rows just committed, in position order (consecutive within one transaction). */
-  add(rows: Row[]): void {
-    if (rows.length === 0) return;
-    if (Date.now() - this.tailReadAt > TAIL_READ_TTL_MS) {
+  /** Whether anyone read near the tail lately, so that rows appended now are worth keeping. */
+  wanted(): boolean {
+    return Date.now() - this.tailReadAt <= TAIL_READ_TTL_MS;
+  }
+
+  /** Rows just committed, in position order (consecutive within one transaction); null when none were collected. */
+  add(rows: Row[] | null): void {
+    if (rows === null) {
       this.rows = [];
       return;
     }
+    if (rows.length === 0) return;
     const last = this.rows.length ? this.rows[this.rows.length - 1][0] : null;
     if (last === null || rows[0][0] !== last + 1) this.rows = rows.slice(-RECENT_ROWS);
     else {
