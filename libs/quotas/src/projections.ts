@@ -37,7 +37,11 @@ export class QuotaUsageReactor implements Projection {
     // Each org's quota book is read once per batch (it changes rarely; a usage is counted against the book as it
     // is when the reactor gets to it, whether read per event or per batch).
     const books = new Map<string, ReturnType<typeof quotaBookDecider.evolve>>();
+    // The usage streams of orgs without quotas in this batch (a usage stream belongs to one org): their events are
+    // skipped on sight, without parsing them.
+    const idle = new Set<string>();
     for (const e of events as RecordedEvent<UsageRecorded>[]) {
+      if (idle.has(e.streamId)) continue;
       // An org without quotas has nothing to count: skip it before looking at the usage itself.
       const orgId = e.metadata.orgId ?? e.data.orgId;
       let book = books.get(orgId);
@@ -45,7 +49,10 @@ export class QuotaUsageReactor implements Projection {
         book = (await this.executor.current(QuotaStreams.book(orgId), quotaBookDecider)).state;
         books.set(orgId, book);
       }
-      if (book.quotas.size === 0) continue;
+      if (book.quotas.size === 0) {
+        idle.add(e.streamId);
+        continue;
+      }
       const u = e.data;
       const quotas = covering(book, u);
       if (!quotas.length) continue;

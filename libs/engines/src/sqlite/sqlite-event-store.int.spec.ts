@@ -104,6 +104,37 @@ describe('SQLite event store contract', () => {
     await store.close();
   });
 
+  it('given events read from the store, when a reader looks at the metadata only, then their data is never parsed, and once it is, it is parsed once', async () => {
+    const store = new SqliteEventStore(join(dir, 'lazy.db'));
+    try {
+      const appended = [usageEvent('1'), usageEvent('2')];
+      await store.append('acct-lazy', appended, 'no_stream');
+      const { events } = await store.readAll({ after: -1n });
+      const parse = jest.spyOn(JSON, 'parse');
+      try {
+        expect(events.map((e) => e.metadata.eventId)).toEqual(appended.map((e) => e.metadata.eventId));
+        expect(parse).toHaveBeenCalledTimes(2);
+        expect(events[0].data).toEqual(appended[0].data);
+        expect(events[0].data).toBe(events[0].data);
+        expect(parse).toHaveBeenCalledTimes(3);
+      } finally {
+        parse.mockRestore();
+      }
+      expect(
+        JSON.parse(JSON.stringify(events[1], (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))),
+      ).toEqual({
+        streamId: 'acct-lazy',
+        revision: '1',
+        position: String(events[1].position),
+        type: appended[1].type,
+        data: appended[1].data,
+        metadata: appended[1].metadata,
+      });
+    } finally {
+      await store.close();
+    }
+  });
+
   describe('rows kept after appending (readers in the same process read them from memory)', () => {
     const summary = (b: { events: RecordedEvent[]; checkpoint: bigint }) => ({
       checkpoint: b.checkpoint,

@@ -163,6 +163,33 @@ export function quotasApiSpec(
     expect((await check(w.org, w.user, '7')).body.allowed).toBe(true);
   });
 
+  it('given one batch of usage from an org without quotas and from an org with one, then only the usage of the latter counts against its quota', async () => {
+    const idle = await world();
+    const busy = await world();
+    const q = await quota(busy.org, {
+      entityType: 'User',
+      entityId: busy.user,
+      metric: 'cost',
+      limit: '100',
+    });
+    const usage = (w: { org: string; user: string }, amount: string) => ({
+      eventId: randomUUID(),
+      orgId: w.org,
+      userId: w.user,
+      itemType: 'Agent',
+      itemId: 'a1',
+      amount,
+      currency: 'USD',
+      occurredAt: new Date().toISOString(),
+    });
+    const res = await api.post('/v1/usage', {
+      events: [usage(idle, '1'), usage(busy, '2'), usage(idle, '3'), usage(busy, '4'), usage(idle, '5')],
+    });
+    expect(res.body.recorded).toBe(5);
+    const view = await api.get(`/v1/orgs/${busy.org}/quotas/${q}?minPosition=${res.body.position}`);
+    expect(view.body).toMatchObject({ used: '6', remaining: '94' });
+  });
+
   it('given a soft quota, when spend passes it, then checks are still allowed and the warnings and the breach are each emitted once, across a restart and a replay', async () => {
     const w = await world();
     const q = await quota(w.org, {
