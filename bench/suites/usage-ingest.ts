@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { loadConfig } from '@purser/platform';
 import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
@@ -7,6 +8,7 @@ import { cpuMicrosPer, cpuMs, startApiAndWorker } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, atLeast, equals } from '../lib/suite';
 import { LatencySummary, perSecond, round, stopwatch, summarize } from '../lib/timing';
+import { rawIngestFloor } from '../lib/raw-ingest';
 
 /*
  * Usage ingest over HTTP, end to end: accepted by POST /v1/usage, appended, and projected so that
@@ -457,6 +459,30 @@ export const usageIngestSuite: Suite = {
         worker: cpuMicrosPer(cpu0.worker, cpuMs(server.worker.child.pid), total),
         generator: round((bench.user + bench.system) / total, 1),
       };
+      ctx.log(`usage-ingest: storage floor (the same writes with raw better-sqlite3, no framework)`);
+      const rawGen = new UsageGenerator(dir, total, startMs, endMs, 98);
+      const rawBodies = Array.from({ length: Math.ceil(total / BATCH) }, (_, i) =>
+        Buffer.from(rawGen.batch(Math.min(BATCH, total - i * BATCH))),
+      );
+      // The team tree as buildDirectory made it: the first tenth of the teams are roots, each other team's parent
+      // is a root in turn.
+      const roots = Math.max(1, Math.round(dir.teams.length / 10));
+      const paths = new Map(
+        dir.users.map((u) => {
+          const j = dir.teams.indexOf(u.teamId);
+          return [u.id, j < roots ? [u.teamId] : [u.teamId, dir.teams[(j - roots) % roots]]];
+        }),
+      );
+      const rawFloor = rawIngestFloor(
+        rawBodies,
+        {
+          orgId: dir.orgId,
+          timeZone: TIME_ZONE,
+          baseCurrency: 'EUR',
+          teamPath: (userId) => paths.get(userId)!,
+        },
+        join(ctx.dir, 'raw-floor'),
+      );
       return {
         figures: {
           directory: { users: dir.users.length, teams: dir.teams.length, ms: round(dir.ms, 1) },
@@ -486,6 +512,7 @@ export const usageIngestSuite: Suite = {
               ...health,
               what: 'GET /health on the org server: Nest routing plus one event store head and checkpoint read',
             },
+            rawStorage: rawFloor,
           },
         },
         targets: {
