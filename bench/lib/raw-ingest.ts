@@ -1,7 +1,10 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Grain, canonicalDecimal, formatNanos, padPosition, periodKeys, toNanos } from '@purser/core';
+import { Grain, formatNanos, padPosition, periodKeys, toNanos } from '@purser/core';
+import { usageRecordedData } from '../../libs/usage/src/ingest';
+import { usageRecord } from '../../libs/usage/src/projection';
+import { UsageRecorded, usageEventId } from '../../libs/usage/src/events';
 import { checkUsage } from '../../libs/usage/src/usage-input';
 import { tuneForWrites } from '../../libs/engines/src/sqlite/pragmas';
 import { round } from './timing';
@@ -120,27 +123,9 @@ function apiPhase(db: Database.Database, bodies: Buffer[], dir: RawDirectory) {
       if (!checked.ok) throw new Error(`raw ingest floor: ${checked.reason}`);
       const u = checked.value;
       const teamPath = dir.teamPath(u.userId);
-      const data = {
-        usageId: u.eventId,
-        orgId: u.orgId,
-        userId: u.userId,
-        teamId: teamPath[0] ?? null,
-        teamPath,
-        itemType: u.itemType,
-        itemId: u.itemId,
-        amount: canonicalDecimal(u.amount),
-        currency: u.currency,
-        inputTokens: u.inputTokens ?? null,
-        outputTokens: u.outputTokens ?? null,
-        model: u.model ?? null,
-        occurredAt: u.occurredAt,
-        reservationId: null,
-        attributes: {},
-        timeZone: dir.timeZone,
-        baseCurrency: dir.baseCurrency,
-      };
+      const data = usageRecordedData(u, teamPath[0] ?? null, teamPath, dir);
       const metadata = {
-        eventId: `usage:${u.eventId}`,
+        eventId: usageEventId(u.eventId),
         correlationId: 'raw-floor',
         causationId: null,
         actor: { type: 'agent', id: 'raw-floor' },
@@ -193,40 +178,13 @@ function workerPhase(events: Database.Database, db: Database.Database, dir: RawD
     const records: Array<[string, string]> = [];
     const touched = new Set<string>();
     for (const r of rows) {
-      const d = JSON.parse(r[4]) as Record<string, any>;
-      const m = JSON.parse(r[5]) as Record<string, any>;
-      const nanos = toNanos(d.amount as string);
-      const position = padPosition(BigInt(r[0]));
-      const id = `${d.orgId}:${position}`;
-      records.push([
-        id,
-        JSON.stringify({
-          _id: id,
-          orgId: d.orgId,
-          usageId: d.usageId,
-          userId: d.userId,
-          teamId: d.teamId,
-          teamPath: d.teamPath,
-          itemType: d.itemType,
-          itemId: d.itemId,
-          amount: d.amount,
-          currency: d.currency,
-          baseCurrency: d.baseCurrency,
-          baseAmount: d.currency === d.baseCurrency ? d.amount : null,
-          rate: d.currency === d.baseCurrency ? '1' : null,
-          rateEffectiveFrom: null,
-          inputTokens: d.inputTokens,
-          outputTokens: d.outputTokens,
-          model: d.model,
-          occurredAt: d.occurredAt,
-          recordedAt: m.occurredAt,
-          reservationId: d.reservationId,
-          attributes: d.attributes,
-          timeZone: d.timeZone,
-          position,
-        }),
-      ]);
-      const keys = periodKeys(d.occurredAt as string, dir.timeZone);
+      const d = JSON.parse(r[4]) as UsageRecorded['data'];
+      const m = JSON.parse(r[5]) as { occurredAt: string };
+      const nanos = toNanos(d.amount);
+      const base = d.currency === d.baseCurrency ? nanos : null;
+      const doc = usageRecord(d, BigInt(r[0]), m.occurredAt, base, null);
+      records.push([doc._id, JSON.stringify(doc)]);
+      const keys = periodKeys(d.occurredAt, dir.timeZone);
       for (const g of GRAINS) {
         const bucketId = `${d.orgId}|${g}|${keys[g]}`;
         let b = buckets.get(bucketId);
@@ -235,9 +193,9 @@ function workerPhase(events: Database.Database, db: Database.Database, dir: RawD
           buckets.set(bucketId, b);
         }
         b.total += nanos;
-        add(b.byUser, d.userId as string, nanos);
-        for (const t of d.teamPath as string[]) add(b.byTeam, t, nanos);
-        add(b.byItemType, d.itemType as string, nanos);
+        add(b.byUser, d.userId, nanos);
+        for (const t of d.teamPath) add(b.byTeam, t, nanos);
+        add(b.byItemType, d.itemType, nanos);
         add(b.byItem, `${d.itemType}:${d.itemId}`, nanos);
         touched.add(bucketId);
       }

@@ -40,6 +40,34 @@ export interface IngestResult {
 
 export const MAX_BATCH = 1000;
 
+/** What UsageRecorded holds for a checked usage: stamped with its team path and its org's zone and base currency. */
+export function usageRecordedData(
+  u: UsageInput,
+  teamId: string | null,
+  teamPath: string[],
+  org: { timeZone: string; baseCurrency: string },
+): UsageRecorded['data'] {
+  return {
+    usageId: u.eventId,
+    orgId: u.orgId,
+    userId: u.userId,
+    teamId,
+    teamPath,
+    itemType: u.itemType,
+    itemId: u.itemId,
+    amount: canonicalDecimal(u.amount),
+    currency: u.currency,
+    inputTokens: u.inputTokens ?? null,
+    outputTokens: u.outputTokens ?? null,
+    model: u.model ?? null,
+    occurredAt: u.occurredAt,
+    reservationId: u.reservationId ?? null,
+    attributes: u.attributes ?? {},
+    timeZone: org.timeZone,
+    baseCurrency: org.baseCurrency,
+  };
+}
+
 /**
  * The one command path for usage, shared by HTTP and Kafka: validate, check the org, user and team, stamp the
  * team path and the org's zone and currency, and append. The same eventId, sent any number of times over either way,
@@ -172,25 +200,7 @@ export class UsageIngest {
       }
       const event: UsageRecorded = {
         type: 'UsageRecorded',
-        data: {
-          usageId: u.eventId,
-          orgId: u.orgId,
-          userId: u.userId,
-          teamId: teamId ?? null,
-          teamPath,
-          itemType: u.itemType,
-          itemId: u.itemId,
-          amount: canonicalDecimal(u.amount),
-          currency: u.currency,
-          inputTokens: u.inputTokens ?? null,
-          outputTokens: u.outputTokens ?? null,
-          model: u.model ?? null,
-          occurredAt: u.occurredAt,
-          reservationId: u.reservationId ?? null,
-          attributes: u.attributes ?? {},
-          timeZone: org.timeZone,
-          baseCurrency: org.baseCurrency,
-        },
+        data: usageRecordedData(u, teamId ?? null, teamPath, org),
       };
       const metadata = this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.eventId));
       writes.push(

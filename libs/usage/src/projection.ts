@@ -106,6 +106,44 @@ export const bucketId = (orgId: string, grain: Grain, period: string) => `${orgI
  */
 export const recordId = (orgId: string, position: bigint) => `${orgId}:${padPosition(position)}`;
 
+/**
+ * The record document of one usage: what it was recorded as, its amount in the org's base currency (`base`, in
+ * nano-units; null without a rate) and the rate used, at `position`, recorded at `recordedAt`.
+ */
+export function usageRecord(
+  d: UsageRecorded['data'],
+  position: bigint,
+  recordedAt: string,
+  base: bigint | null,
+  rate: { rate: string; effectiveFrom: string } | null,
+): RecordDoc {
+  return {
+    _id: recordId(d.orgId, position),
+    orgId: d.orgId,
+    usageId: d.usageId,
+    userId: d.userId,
+    teamId: d.teamId,
+    teamPath: d.teamPath,
+    itemType: d.itemType,
+    itemId: d.itemId,
+    amount: d.amount,
+    currency: d.currency,
+    baseCurrency: d.baseCurrency,
+    baseAmount: base === null ? null : formatNanos(base),
+    rate: d.currency === d.baseCurrency ? '1' : (rate?.rate ?? null),
+    rateEffectiveFrom: d.currency === d.baseCurrency ? null : (rate?.effectiveFrom ?? null),
+    inputTokens: d.inputTokens,
+    outputTokens: d.outputTokens,
+    model: d.model,
+    occurredAt: d.occurredAt,
+    recordedAt,
+    reservationId: d.reservationId,
+    attributes: d.attributes,
+    timeZone: d.timeZone,
+    position: padPosition(position),
+  };
+}
+
 /** Bucket documents kept in memory by the projection (a few periods of a few grains per active org). */
 const BUCKET_CACHE_SIZE = 1024;
 
@@ -292,7 +330,7 @@ export class ExpenditureProjection implements Projection {
       const rate = this.rateFor(d);
       const base =
         d.currency === d.baseCurrency ? nanos : rate ? convertNanos(nanos, parseRate(rate.rate)!) : null;
-      records.push(this.record(e, base, rate));
+      records.push(usageRecord(e.data, e.position, e.metadata.occurredAt, base, rate));
       const keys = keysOf.get(e)!;
       if (fresh) {
         const hourId = bucketId(d.orgId, 'hour', keys.hour);
@@ -418,39 +456,6 @@ export class ExpenditureProjection implements Projection {
     let found: { rate: string; effectiveFrom: string } | null = null;
     for (const r of list) if (r.effectiveFrom <= d.occurredAt) found = r;
     return found;
-  }
-
-  private record(
-    e: RecordedEvent<UsageRecorded>,
-    base: bigint | null,
-    rate: { rate: string; effectiveFrom: string } | null,
-  ): RecordDoc {
-    const d = e.data;
-    return {
-      _id: recordId(d.orgId, e.position),
-      orgId: d.orgId,
-      usageId: d.usageId,
-      userId: d.userId,
-      teamId: d.teamId,
-      teamPath: d.teamPath,
-      itemType: d.itemType,
-      itemId: d.itemId,
-      amount: d.amount,
-      currency: d.currency,
-      baseCurrency: d.baseCurrency,
-      baseAmount: base === null ? null : formatNanos(base),
-      rate: d.currency === d.baseCurrency ? '1' : (rate?.rate ?? null),
-      rateEffectiveFrom: d.currency === d.baseCurrency ? null : (rate?.effectiveFrom ?? null),
-      inputTokens: d.inputTokens,
-      outputTokens: d.outputTokens,
-      model: d.model,
-      occurredAt: d.occurredAt,
-      recordedAt: e.metadata.occurredAt,
-      reservationId: d.reservationId,
-      attributes: d.attributes,
-      timeZone: d.timeZone,
-      position: padPosition(e.position),
-    };
   }
 
   private remember(id: string, doc: BucketDoc | null): void {

@@ -71,18 +71,20 @@ export function quotasApiSpec(
       estimate: { amount, currency: 'USD' },
       ...extra,
     });
+  /** One usage event, as an agent sends it. */
+  const usage = (org: string, user: string, amount: string, extra: Record<string, unknown> = {}) => ({
+    eventId: randomUUID(),
+    orgId: org,
+    userId: user,
+    itemType: 'Agent',
+    itemId: 'a1',
+    amount,
+    currency: 'USD',
+    occurredAt: new Date().toISOString(),
+    ...extra,
+  });
   const spend = (org: string, user: string, amount: string, extra: Record<string, unknown> = {}) =>
-    api.post('/v1/usage', {
-      eventId: randomUUID(),
-      orgId: org,
-      userId: user,
-      itemType: 'Agent',
-      itemId: 'a1',
-      amount,
-      currency: 'USD',
-      occurredAt: new Date().toISOString(),
-      ...extra,
-    });
+    api.post('/v1/usage', usage(org, user, amount, extra));
 
   it("given a grandparent team's hard quota, when the user's spend would pass it, then the check is refused naming that quota, and the refusal is audited", async () => {
     const w = await world();
@@ -172,18 +174,14 @@ export function quotasApiSpec(
       metric: 'cost',
       limit: '100',
     });
-    const usage = (w: { org: string; user: string }, amount: string) => ({
-      eventId: randomUUID(),
-      orgId: w.org,
-      userId: w.user,
-      itemType: 'Agent',
-      itemId: 'a1',
-      amount,
-      currency: 'USD',
-      occurredAt: new Date().toISOString(),
-    });
     const res = await api.post('/v1/usage', {
-      events: [usage(idle, '1'), usage(busy, '2'), usage(idle, '3'), usage(busy, '4'), usage(idle, '5')],
+      events: [
+        usage(idle.org, idle.user, '1'),
+        usage(busy.org, busy.user, '2'),
+        usage(idle.org, idle.user, '3'),
+        usage(busy.org, busy.user, '4'),
+        usage(idle.org, idle.user, '5'),
+      ],
     });
     expect(res.body.recorded).toBe(5);
     const view = await api.get(`/v1/orgs/${busy.org}/quotas/${q}?minPosition=${res.body.position}`);
