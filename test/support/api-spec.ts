@@ -1,7 +1,7 @@
 import {
   Actor,
+  CommandExecutor,
   EVENT_STORE,
-  EventRegistry,
   EventStore,
   PositionWaiter,
   RecordedEvent,
@@ -54,7 +54,7 @@ export interface ExpectedResponse {
 export function apiSpec(server: TestServer) {
   const app = server.app;
   const store = app.get<EventStore>(EVENT_STORE);
-  const registry = app.get(EventRegistry);
+  const executor = app.get(CommandExecutor);
 
   async function settled(position: bigint): Promise<void> {
     if (position < 0n) return;
@@ -75,15 +75,12 @@ export function apiSpec(server: TestServer) {
         s.events.map((e) => ({
           type: e.type,
           data: e.data,
-          metadata: {
-            eventId: uuidv7(),
-            correlationId: uuidv7(),
-            causationId: null,
-            actor: e.actor ?? SYSTEM_ACTOR,
-            occurredAt: e.occurredAt ?? now,
-            schemaVersion: registry.has(e.type) ? registry.currentVersion(e.type) : 1,
-            orgId: e.orgId ?? orgIdOf(e.data),
-          },
+          // The metadata every command stamps (CommandExecutor.metadata), with the seed's actor and time.
+          metadata: executor.metadata(
+            e.type,
+            { actor: e.actor ?? SYSTEM_ACTOR, correlationId: uuidv7(), now: e.occurredAt ?? now },
+            e.orgId ?? orgIdOf(e.data),
+          ),
         })) as never,
         'any',
       );
