@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel, { app: 'worker' });
+  const logger = createLogger(config.logLevel, { app: 'worker' }, { format: config.logFormat });
   const engines = await createEngines(config, logger);
   const app = await createHttpApp(WorkerModule.forRoot({ config, logger, engines, http: true }), {
     config,

@@ -56,7 +56,9 @@ export async function createHttpApp(
     const route = req.routeOptions?.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
-    if (route !== '/metrics' && route !== '/health' && route !== '/livez') {
+    // Not logged: probes and scrapes, and Swagger UI's static assets (/docs/*) unless they fail.
+    const docsAsset = route.startsWith('/docs/') && reply.statusCode < 400;
+    if (route !== '/metrics' && route !== '/health' && route !== '/livez' && !docsAsset) {
       logger.info(
         {
           reqId: req.id,
