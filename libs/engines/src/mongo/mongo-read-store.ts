@@ -14,26 +14,13 @@ import {
   UpdateSpec,
   ValidationError,
 } from '@purser/core';
-import {
-  BulkOutcome,
-  CompiledField,
-  CompiledUpdate,
-  SortKey,
-  buildInsertDocument,
-  compileFilter,
-  compileOptions,
-  compileSort,
-  compileUpdate,
-  decodeCursor,
-  encodeCursor,
-  getPath,
-  indexName,
-  normalizeLimit,
-  resultsOrThrow,
-  splitPath,
-  validateCollectionName,
-  validateId,
-} from '../sqlite/sqlite-read-store';
+import { CompiledField, compileFilter } from '../query/filter';
+import { CompiledUpdate, buildInsertDocument, compileOptions, compileUpdate } from '../query/update';
+import { SortKey, compileSort, normalizeLimit } from '../query/sort';
+import { cursorValues, decodeCursor, encodeCursor } from '../query/cursor';
+import { indexName, validateCollectionName, validateId } from '../query/schema';
+import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
+import { splitPath } from '../query/values';
 
 export interface MongoReadStoreOptions {
   /**
@@ -50,10 +37,6 @@ export interface MongoReadStoreOptions {
 }
 
 type MongoFilter = Record<string, any>;
-
-const NOT_MATCHED: UpdateResult = Object.freeze({ matched: false, upserted: false }) as UpdateResult;
-const MATCHED: UpdateResult = Object.freeze({ matched: true, upserted: false }) as UpdateResult;
-const UPSERTED: UpdateResult = Object.freeze({ matched: false, upserted: true }) as UpdateResult;
 
 /** Guard operators MongoDB never copies into an upserted document (it copies equality conditions only). */
 const NEVER_COPIED = new Set(['$ne', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists']);
@@ -158,16 +141,6 @@ function cursorFilter(keys: SortKey[], values: Scalar[]): MongoFilter {
     equal.push(v === null ? { [p]: null } : { [p]: { $eq: v } });
   });
   return { $or: disjuncts };
-}
-
-/** A sort value for the cursor: scalars only (MongoDB orders arrays by their least/greatest element). */
-function sortValue(doc: Document, k: SortKey): Scalar {
-  const v = getPath(doc, k.segs);
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  throw new ValidationError(`cannot page on ${k.path}: it holds an array or object`, [
-    { field: k.path, problem: 'sort fields must hold scalars' },
-  ]);
 }
 
 /**
@@ -320,12 +293,7 @@ export class MongoReadStore implements ReadStore {
     const last = docs[docs.length - 1];
     return {
       items: docs,
-      nextCursor: more
-        ? encodeCursor(
-            keys,
-            keys.map((k) => sortValue(last, k)),
-          )
-        : null,
+      nextCursor: more ? encodeCursor(keys, cursorValues(last, keys)) : null,
     };
   }
 
