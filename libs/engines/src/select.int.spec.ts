@@ -2,10 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describeEngine } from '../../../test/support/engines';
-import { closeEngines, createEngines, EngineConfig } from './select';
+import { closeEngines, createEngines, EngineConfig, Engines } from './select';
 
-function config(overrides: Partial<EngineConfig>): EngineConfig {
-  return {
+/** Creates engines from the embedded defaults plus `overrides`, hands them and the log lines to `check`, closes them. */
+async function withEngines(
+  overrides: Partial<EngineConfig>,
+  check: (engines: Engines, log: Array<{ fields: object; message: string }>, config: EngineConfig) => void,
+): Promise<void> {
+  const config: EngineConfig = {
     dataDir: mkdtempSync(join(tmpdir(), 'purser-select-')),
     eventStoreUrl: null,
     mongodbUrl: null,
@@ -16,67 +20,47 @@ function config(overrides: Partial<EngineConfig>): EngineConfig {
     sqliteCheckpoint: 'inline',
     ...overrides,
   };
+  const log: Array<{ fields: object; message: string }> = [];
+  const engines = await createEngines(config, { info: (fields, message) => log.push({ fields, message }) });
+  try {
+    check(engines, log, config);
+  } finally {
+    await closeEngines(engines);
+    rmSync(config.dataDir, { recursive: true, force: true });
+  }
 }
 
-function recordingLogger() {
-  const lines: Array<{ fields: object; message: string }> = [];
-  return { lines, info: (fields: object, message: string) => lines.push({ fields, message }) };
-}
+const names = (e: Engines) => [e.eventStore.name, e.readStore.name, e.bus.name];
 
 describe('engine selection', () => {
-  it('given no engine address, when engines are created, then every port is embedded and the choice is logged', async () => {
-    const c = config({});
-    const logger = recordingLogger();
-    const engines = await createEngines(c, logger);
-    try {
-      expect([engines.eventStore.name, engines.readStore.name, engines.bus.name]).toEqual([
-        'sqlite',
-        'sqlite',
-        'in-process',
-      ]);
-      expect(logger.lines).toEqual([
+  it('given no engine address, when engines are created, then every port is embedded and the choice is logged', () =>
+    withEngines({}, (engines, log, config) => {
+      expect(names(engines)).toEqual(['sqlite', 'sqlite', 'in-process']);
+      expect(log).toEqual([
         {
           message: 'engines selected',
-          fields: { eventStore: `sqlite ${c.dataDir}`, readStore: `sqlite ${c.dataDir}`, bus: 'in-process' },
+          fields: {
+            eventStore: `sqlite ${config.dataDir}`,
+            readStore: `sqlite ${config.dataDir}`,
+            bus: 'in-process',
+          },
         },
       ]);
-    } finally {
-      await closeEngines(engines);
-      rmSync(c.dataDir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
 
 describeEngine('MONGODB_URL', 'engine selection with MongoDB', (mongodbUrl) => {
-  it('given a MongoDB address, when engines are created, then the read store is MongoDB and the others stay embedded', async () => {
-    const c = config({ mongodbUrl });
-    const logger = recordingLogger();
-    const engines = await createEngines(c, logger);
-    try {
-      expect([engines.eventStore.name, engines.readStore.name, engines.bus.name]).toEqual([
-        'sqlite',
-        'mongodb',
-        'in-process',
-      ]);
-      expect(logger.lines[0].fields).toMatchObject({ readStore: `mongodb ${mongodbUrl}` });
-    } finally {
-      await closeEngines(engines);
-      rmSync(c.dataDir, { recursive: true, force: true });
-    }
-  });
+  it('given a MongoDB address, when engines are created, then the read store is MongoDB and the others stay embedded', () =>
+    withEngines({ mongodbUrl }, (engines, log) => {
+      expect(names(engines)).toEqual(['sqlite', 'mongodb', 'in-process']);
+      expect(log[0].fields).toMatchObject({ readStore: `mongodb ${mongodbUrl}` });
+    }));
 });
 
 describeEngine('KAFKA_BROKERS', 'engine selection with Kafka', (brokers) => {
-  it('given Kafka brokers, when engines are created, then the bus is Kafka and the log names the brokers', async () => {
-    const c = config({ kafkaBrokers: brokers.split(',') });
-    const logger = recordingLogger();
-    const engines = await createEngines(c, logger);
-    try {
-      expect(engines.bus.name).toBe('kafka');
-      expect(logger.lines[0].fields).toMatchObject({ bus: `kafka ${brokers}` });
-    } finally {
-      await closeEngines(engines);
-      rmSync(c.dataDir, { recursive: true, force: true });
-    }
-  });
+  it('given Kafka brokers, when engines are created, then the bus is Kafka and the log names the brokers', () =>
+    withEngines({ kafkaBrokers: brokers.split(',') }, (engines, log) => {
+      expect(names(engines)).toEqual(['sqlite', 'sqlite', 'kafka']);
+      expect(log[0].fields).toMatchObject({ bus: `kafka ${brokers}` });
+    }));
 });

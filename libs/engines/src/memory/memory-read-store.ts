@@ -11,22 +11,32 @@ import {
   UpdateOptions,
   UpdateResult,
   UpdateSpec,
-  ValidationError,
 } from '@purser/core';
 import { CompiledField, compileFilter, matchesFilter } from '../query/filter';
+import { compileFind } from '../query/find';
 import {
   CompiledOptions,
   CompiledUpdate,
   applyUpdate,
   buildInsertDocument,
+  compileOps,
   compileOptions,
   compileUpdate,
 } from '../query/update';
-import { compareSortValues, compileSort, normalizeLimit, sortValues } from '../query/sort';
-import { cursorValues, decodeCursor, encodeCursor } from '../query/cursor';
-import { IndexField, indexFields, indexName, validateCollectionName, validateId } from '../query/schema';
+import { compareSortValues, sortValues } from '../query/sort';
+import { cursorValues, encodeCursor } from '../query/cursor';
+import {
+  IndexField,
+  indexFields,
+  indexName,
+  validateArray,
+  validateCollectionName,
+  validateCollectionSpec,
+  validateDocument,
+  validateId,
+} from '../query/schema';
 import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
-import { getPath, isPlainObject, toJson } from '../query/values';
+import { getPath, toJson } from '../query/values';
 
 interface UniqueIndex {
   name: string;
@@ -81,10 +91,7 @@ export class MemoryReadStore implements ReadStore {
   private readonly collections = new Map<string, MemoryCollection>();
 
   async ensureCollection(spec: CollectionSpec): Promise<void> {
-    if (!isPlainObject(spec))
-      throw new ValidationError('collection spec must be an object', [
-        { field: 'spec', problem: 'not an object' },
-      ]);
+    validateCollectionSpec(spec);
     const indexes = (spec.indexes ?? []).map((idx) => ({
       name: indexName(idx),
       fields: indexFields(idx),
@@ -124,8 +131,7 @@ export class MemoryReadStore implements ReadStore {
 
   async getMany<T extends Document = Document>(collection: string, ids: string[]): Promise<T[]> {
     const c = this.collection(collection, false);
-    if (!Array.isArray(ids))
-      throw new ValidationError('ids must be an array', [{ field: 'ids', problem: 'not an array' }]);
+    validateArray(ids, 'ids');
     if (!c) return [];
     const out: T[] = [];
     const seen = new Set<string>();
@@ -144,10 +150,7 @@ export class MemoryReadStore implements ReadStore {
     filter: Filter,
     options: FindOptions = {},
   ): Promise<Page<T>> {
-    const compiled = compileFilter(filter);
-    const keys = compileSort(options.sort);
-    const limit = normalizeLimit(options.limit);
-    const after = options.cursor ? decodeCursor(options.cursor, keys) : null;
+    const { filter: compiled, keys, limit, after } = compileFind(filter, options);
     const c = this.collection(collection, false);
     if (!c) return { items: [], nextCursor: null };
     const rows: Array<{ doc: Document; values: unknown[] }> = [];
@@ -175,9 +178,7 @@ export class MemoryReadStore implements ReadStore {
   }
 
   async insert(collection: string, doc: Document): Promise<void> {
-    if (!isPlainObject(doc))
-      throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
-    const id = validateId(doc._id);
+    const id = validateDocument(doc);
     const next = normalized(doc);
     const c = this.collection(collection, true)!;
     if (c.docs.has(id))
@@ -188,14 +189,9 @@ export class MemoryReadStore implements ReadStore {
   }
 
   async insertMany(collection: string, docs: Document[]): Promise<{ inserted: number }> {
-    if (!Array.isArray(docs))
-      throw new ValidationError('docs must be an array', [{ field: 'docs', problem: 'not an array' }]);
+    validateArray(docs, 'docs');
     if (docs.length === 0) return { inserted: 0 };
-    const rows = docs.map((doc) => {
-      if (!isPlainObject(doc))
-        throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
-      return [validateId(doc._id), normalized(doc)] as const;
-    });
+    const rows = docs.map((doc) => [validateDocument(doc), normalized(doc)] as const);
     const c = this.collection(collection, true)!;
     const inserted: string[] = [];
     try {
@@ -225,14 +221,8 @@ export class MemoryReadStore implements ReadStore {
   }
 
   async bulkUpdate(collection: string, ops: UpdateOp[]): Promise<UpdateResult[]> {
-    if (!Array.isArray(ops))
-      throw new ValidationError('ops must be an array', [{ field: 'ops', problem: 'not an array' }]);
-    if (ops.length === 0) return [];
-    const compiled = ops.map((op) => ({
-      id: validateId(op?.id),
-      update: compileUpdate(op.update),
-      options: compileOptions(op.options),
-    }));
+    const compiled = compileOps(ops);
+    if (compiled.length === 0) return [];
     const c = this.collection(collection, true)!;
     const outcomes = compiled.map((op): BulkOutcome => {
       try {

@@ -1,4 +1,4 @@
-import { IndexSpec, ValidationError } from '@purser/core';
+import { CollectionSpec, IndexSpec, ValidationError } from '@purser/core';
 import { invalid, isPlainObject, splitPath } from './values';
 
 /** Names and ids every adapter accepts: collection names, document ids, index names. */
@@ -55,4 +55,24 @@ export function indexFields(spec: IndexSpec): IndexField[] {
     if (dir !== 1 && dir !== -1) throw invalid('index', path, 'direction must be 1 or -1');
     return { path, segs: splitPath(path), dir };
   });
+}
+
+/** A whole document: an object with a valid _id. Answers the _id. */
+export function validateDocument(doc: unknown): string {
+  if (!isPlainObject(doc))
+    throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
+  return validateId(doc._id);
+}
+
+/** An argument that must be an array (`ids`, `docs`, `ops`). */
+export function validateArray(value: unknown, field: string): void {
+  if (!Array.isArray(value))
+    throw new ValidationError(`${field} must be an array`, [{ field, problem: 'not an array' }]);
+}
+
+export function validateCollectionSpec(spec: unknown): asserts spec is CollectionSpec {
+  if (!isPlainObject(spec))
+    throw new ValidationError('collection spec must be an object', [
+      { field: 'spec', problem: 'not an object' },
+    ]);
 }

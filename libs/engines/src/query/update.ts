@@ -1,4 +1,5 @@
-import { Document, UpdateOptions, UpdateSpec, ValidationError } from '@purser/core';
+import { Document, UpdateOp, UpdateOptions, UpdateSpec, ValidationError } from '@purser/core';
+import { validateArray, validateId } from './schema';
 import { CompiledField, compileFilter } from './filter';
 import { compareValues, hasOwn, invalid, isPlainObject, isScalar, splitPath } from './values';
 
@@ -208,4 +209,21 @@ export interface CompiledOptions {
 
 export function compileOptions(options: UpdateOptions | undefined): CompiledOptions {
   return { upsert: options?.upsert === true, guard: compileFilter(options?.guard, 'guard') };
+}
+
+/** One op of a bulkUpdate, validated. */
+export interface CompiledOp {
+  id: string;
+  update: CompiledUpdate;
+  options: CompiledOptions;
+}
+
+/** Validates every op of a bulkUpdate before any applies (one invalid op refuses the batch). */
+export function compileOps(ops: UpdateOp[]): CompiledOp[] {
+  validateArray(ops, 'ops');
+  return ops.map((op): CompiledOp => ({
+    id: validateId(op?.id),
+    update: compileUpdate(op.update),
+    options: compileOptions(op.options),
+  }));
 }

@@ -14,24 +14,33 @@ import {
   UpdateOptions,
   UpdateResult,
   UpdateSpec,
-  ValidationError,
 } from '@purser/core';
-import { tuneForWrites } from './pragmas';
-import { SqliteCheckpointer, checkpointerFor } from './checkpointer';
 import { CompiledField, compileFilter, matchesFilter } from '../query/filter';
+import { compileFind } from '../query/find';
 import {
+  CompiledOp,
   CompiledOptions,
   CompiledUpdate,
   applyUpdate,
   buildInsertDocument,
+  compileOps,
   compileOptions,
   compileUpdate,
 } from '../query/update';
-import { compileSort, normalizeLimit } from '../query/sort';
-import { decodeCursor, encodeCursor } from '../query/cursor';
-import { indexFields, indexName, validateCollectionName, validateId } from '../query/schema';
+import { encodeCursor } from '../query/cursor';
+import {
+  indexFields,
+  indexName,
+  validateArray,
+  validateCollectionName,
+  validateCollectionSpec,
+  validateDocument,
+  validateId,
+} from '../query/schema';
 import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
-import { isPlainObject, toJson } from '../query/values';
+import { toJson } from '../query/values';
+import { tuneForWrites } from './pragmas';
+import { SqliteCheckpointer, checkpointerFor } from './checkpointer';
 import { Params, fieldExpr, filterToSql, jsonPathLiteral } from './sql-filter';
 import { cursorToSql } from './sql-cursor';
 
@@ -142,10 +151,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async ensureCollection(spec: CollectionSpec): Promise<void> {
-    if (!isPlainObject(spec))
-      throw new ValidationError('collection spec must be an object', [
-        { field: 'spec', problem: 'not an object' },
-      ]);
+    validateCollectionSpec(spec);
     const indexes = (spec.indexes ?? []).map((idx) => ({
       idx,
       name: indexName(idx),
@@ -194,8 +200,7 @@ export class SqliteReadStore implements ReadStore {
 
   async getMany<T extends Document = Document>(collection: string, ids: string[]): Promise<T[]> {
     const c = this.collection(collection, false);
-    if (!Array.isArray(ids))
-      throw new ValidationError('ids must be an array', [{ field: 'ids', problem: 'not an array' }]);
+    validateArray(ids, 'ids');
     if (!c || ids.length === 0) return [];
     const byId = new Map<string, T>();
     for (const raw of c.getMany.all(JSON.stringify(ids))) {
@@ -219,10 +224,7 @@ export class SqliteReadStore implements ReadStore {
     filter: Filter,
     options: FindOptions = {},
   ): Promise<Page<T>> {
-    const compiled = compileFilter(filter);
-    const keys = compileSort(options.sort);
-    const limit = normalizeLimit(options.limit);
-    const after = options.cursor ? decodeCursor(options.cursor, keys) : null;
+    const { filter: compiled, keys, limit, after } = compileFind(filter, options);
     const c = this.collection(collection, false);
     if (!c) return { items: [], nextCursor: null };
     const params: Params = [];
@@ -255,9 +257,7 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async insert(collection: string, doc: Document): Promise<void> {
-    if (!isPlainObject(doc))
-      throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
-    const id = validateId(doc._id);
+    const id = validateDocument(doc);
     const json = toJson(doc);
     const c = this.collection(collection, true)!;
     try {
@@ -282,14 +282,9 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async insertMany(collection: string, docs: Document[]): Promise<{ inserted: number }> {
-    if (!Array.isArray(docs))
-      throw new ValidationError('docs must be an array', [{ field: 'docs', problem: 'not an array' }]);
+    validateArray(docs, 'docs');
     if (docs.length === 0) return { inserted: 0 };
-    const rows = docs.map((doc) => {
-      if (!isPlainObject(doc))
-        throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
-      return [validateId(doc._id), toJson(doc)] as const;
-    });
+    const rows = docs.map((doc) => [validateDocument(doc), toJson(doc)] as const);
     const c = this.collection(collection, true)!;
     let inserted = 0;
     try {
@@ -304,14 +299,8 @@ export class SqliteReadStore implements ReadStore {
   }
 
   async bulkUpdate(collection: string, ops: UpdateOp[]): Promise<UpdateResult[]> {
-    if (!Array.isArray(ops))
-      throw new ValidationError('ops must be an array', [{ field: 'ops', problem: 'not an array' }]);
-    if (ops.length === 0) return [];
-    const compiled = ops.map((op): CompiledOp => ({
-      id: validateId(op?.id),
-      update: compileUpdate(op.update),
-      options: compileOptions(op.options),
-    }));
+    const compiled = compileOps(ops);
+    if (compiled.length === 0) return [];
     const c = this.collection(collection, true)!;
     const outcomes = this.bulkTx(c, compiled);
     return resultsOrThrow(outcomes);
@@ -427,12 +416,6 @@ export class SqliteReadStore implements ReadStore {
     }
     return st;
   }
-}
-
-interface CompiledOp {
-  id: string;
-  update: CompiledUpdate;
-  options: CompiledOptions;
 }
 
 function duplicate(collection: string, e: unknown): DuplicateKeyError {
