@@ -1,12 +1,6 @@
 import 'reflect-metadata';
-import {
-  ConfigError,
-  closeEngines,
-  createEngines,
-  createHttpApp,
-  createLogger,
-  loadConfig,
-} from '@purser/platform';
+import { ConfigError, createHttpApp, createLogger, loadConfig } from '@purser/platform';
+import { closeEngines, createEngines } from '@purser/engines';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {

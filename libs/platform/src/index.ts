@@ -1,7 +1,6 @@
 export * from './config';
 export * from './logger';
 export * from './tokens';
-export * from './engines';
 export * from './metrics';
 export * from './projection-registry';
 export * from './projection-host';

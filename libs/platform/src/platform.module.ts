@@ -10,7 +10,7 @@ import {
 } from '@purser/core';
 import { PurserConfig } from './config';
 import { PurserLogger } from './logger';
-import { Engines } from './engines';
+import type { Engines } from '@purser/engines';
 import { CONFIG, LOGGER } from './tokens';
 import { ProjectionRegistry } from './projection-registry';
 import { PROJECTION_BATCH_SIZE, ProjectionHost, RUN_PROJECTIONS } from './projection-host';
