@@ -1,6 +1,7 @@
 import { describeEngine, uniqueSuffix } from '../../../test/support/engines';
 import { startTestServer } from '../../../test/support/app';
 import { usageApiSpec } from './testing/usage.api';
+import { usageIdempotencyApiSpec } from './testing/usage-idempotency.api';
 
 /**
  * The usage API spec with the read store on the MongoDB wire protocol (FerretDB in CI), in a database of its own
@@ -10,7 +11,7 @@ describeEngine('MONGODB_URL', 'usage API on MongoDB (+ Kafka when KAFKA_BROKERS 
   const u = new URL(url);
   u.pathname = `/purser_usage_${uniqueSuffix()}`;
   const mongo = u.toString();
-  usageApiSpec(() =>
+  const start = () =>
     startTestServer({
       env: {
         MONGODB_URL: mongo,
@@ -18,6 +19,7 @@ describeEngine('MONGODB_URL', 'usage API on MongoDB (+ Kafka when KAFKA_BROKERS 
         EVENTSTORE_URL: process.env.EVENTSTORE_URL,
         PURSER_USAGE_TOPIC: `purser.usage.test.${uniqueSuffix()}`,
       },
-    }),
-  );
+    });
+  usageApiSpec(start);
+  describe('idempotency', () => usageIdempotencyApiSpec(start));
 });
