@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestj
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
-import { CommandContext, RuleViolationError, ValidationError } from '@purser/core';
+import { CommandContext, ConflictError, RuleViolationError, ValidationError } from '@purser/core';
 import { Ctx, ReadYourWrites, parseId } from '@purser/platform';
 import { RecordUsage, SetExchangeRateCommand } from './commands';
 import { CsvQueryDto, ExpenditureQueryDto, RecordsQueryDto, SetExchangeRateDto, TopQueryDto } from './dto';
@@ -76,6 +76,18 @@ export class UsageController {
     if (r.status === 'rejected') {
       if (r.code === 'invalid') throw new ValidationError(r.reason, [{ field: 'event', problem: r.reason }]);
       throw new RuleViolationError(r.reason, [{ field: 'event', problem: r.reason }]);
+    }
+    if (r.status === 'conflict') {
+      throw new ConflictError(r.reason, [
+        {
+          field: 'eventId',
+          problem: 'already recorded with a different payload',
+          eventId: r.eventId,
+          position: r.position,
+          fingerprint: r.fingerprint,
+          storedFingerprint: r.storedFingerprint,
+        },
+      ]);
     }
     if (r.status === 'recorded') reply.status(201);
     return r;
