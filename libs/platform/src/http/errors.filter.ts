@@ -64,7 +64,8 @@ export class ErrorFilter implements ExceptionFilter {
           : Array.isArray((res as any).message)
             ? (res as any).message.join('; ')
             : ((res as any).message ?? exception.message);
-      return errorBody(status, String(message));
+      // Nest maps Fastify's own refusals (body too large, unsupported media type) to HttpExceptions.
+      return errorBody(status, String(message), FASTIFY_DETAILS[status] ?? []);
     }
     const status = (exception as { statusCode?: number })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
