@@ -28,7 +28,10 @@ export function frameworkErrors(error: Error & { code?: string }, _req: FastifyR
 }
 
 /** Options for the FastifyAdapter that the edge needs. */
-export const FASTIFY_EDGE_OPTIONS = { maxParamLength: MAX_PARAM_LENGTH, frameworkErrors } as const;
+export const FASTIFY_EDGE_OPTIONS = {
+  routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+  frameworkErrors,
+} as const;
 
 export function installFastifyEdge(fastify: FastifyInstance): void {
   fastify.removeContentTypeParser('application/json');
