@@ -3,9 +3,11 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, EventStore, MESSAGE_BUS, MessageBus, READ_STORE, ReadStore } from '@purser/core';
 import { ProjectionHost } from './projection-host';
 import { Metrics } from './metrics';
+import { Public } from './http/auth';
 
 /** Liveness/readiness with engines and projection lag; Prometheus metrics. */
 @ApiTags('operations')
+@Public()
 @Controller()
 export class HealthController {
   constructor(
