@@ -13,8 +13,11 @@ import {
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiResponse } from '@nestjs/swagger';
 import { CommandContext } from '@purser/core';
 import { Ctx, ReadYourWrites, parseId, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
+import { ApiErrors } from '@purser/platform';
+import { DirectorySchemas } from './api.schemas';
 import {
   ChangeMembership,
   CreateOrg,
@@ -65,6 +68,8 @@ export class OrgsController {
   ) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
+  @ApiErrors(409, 422)
   @ApiOperation({ summary: 'Create an org (names are unique, case-insensitive)' })
   create(@Ctx() ctx: CommandContext, @Body() body: CreateOrgDto): Promise<DirectoryCommandResult> {
     return this.commands.execute(
@@ -79,6 +84,7 @@ export class OrgsController {
   }
 
   @Get()
+  @ApiResponse({ status: 200, description: 'A page of orgs', schema: DirectorySchemas.orgPage })
   @ApiOperation({ summary: 'List orgs by name, with cursor paging' })
   async list(@Query() q: PageQuery) {
     await this.ryw.waitFor(q.minPosition, [DIRECTORY_PROJECTION]);
@@ -86,6 +92,8 @@ export class OrgsController {
   }
 
   @Get(':orgId')
+  @ApiResponse({ status: 200, description: 'The org', schema: DirectorySchemas.org })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Read an org, now or as of a past instant' })
   async get(@Param('orgId') orgId: string, @Query() q: ReadQuery) {
     parseId(orgId, 'orgId');
@@ -95,6 +103,8 @@ export class OrgsController {
   }
 
   @Patch(':orgId')
+  @ApiResponse({ status: 200, description: 'Updated (or unchanged)', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Update an org' })
   update(
@@ -108,6 +118,8 @@ export class OrgsController {
   }
 
   @Delete(':orgId')
+  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete an empty org (its history is kept)' })
   delete(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Headers('if-match') ifMatch?: string) {
@@ -126,6 +138,8 @@ export class TeamsController {
   ) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Create a team, top-level or under a parent team' })
   create(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: CreateTeamDto) {
     parseId(orgId, 'orgId');
@@ -135,6 +149,12 @@ export class TeamsController {
   }
 
   @Get()
+  @ApiResponse({
+    status: 200,
+    description: 'Flat by name, or a tree (children)',
+    schema: DirectorySchemas.teamList,
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: "List an org's teams, flat (by name) or as a tree" })
   async list(@Param('orgId') orgId: string, @Query() q: TeamsQuery) {
     parseId(orgId, 'orgId');
@@ -145,6 +165,8 @@ export class TeamsController {
   }
 
   @Get(':teamId')
+  @ApiResponse({ status: 200, description: 'The team', schema: DirectorySchemas.team })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Read a team, now or as of a past instant' })
   async get(@Param('orgId') orgId: string, @Param('teamId') teamId: string, @Query() q: ReadQuery) {
     parseId(orgId, 'orgId');
@@ -155,6 +177,8 @@ export class TeamsController {
   }
 
   @Get(':teamId/ancestors')
+  @ApiResponse({ status: 200, description: 'From the parent up', schema: DirectorySchemas.teamList })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Ancestors from the parent up to the top-level team' })
   async ancestors(@Param('orgId') orgId: string, @Param('teamId') teamId: string, @Query() q: PositionQuery) {
     parseId(orgId, 'orgId');
@@ -164,6 +188,8 @@ export class TeamsController {
   }
 
   @Get(':teamId/descendants')
+  @ApiResponse({ status: 200, description: 'Breadth first', schema: DirectorySchemas.teamList })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'All sub-teams at any depth, breadth first' })
   async descendants(
     @Param('orgId') orgId: string,
@@ -177,6 +203,8 @@ export class TeamsController {
   }
 
   @Patch(':teamId')
+  @ApiResponse({ status: 200, description: 'Renamed', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Rename a team' })
   rename(
@@ -192,6 +220,8 @@ export class TeamsController {
   }
 
   @Post(':teamId/move')
+  @ApiResponse({ status: 200, description: 'Moved', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({
@@ -212,6 +242,8 @@ export class TeamsController {
   }
 
   @Delete(':teamId')
+  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete a team with no members and no sub-teams' })
   delete(
@@ -236,6 +268,8 @@ export class UsersController {
   ) {}
 
   @Post()
+  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Create a user (usernames and emails are unique, case-insensitive)' })
   create(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: CreateUserDto) {
     parseId(orgId, 'orgId');
@@ -252,6 +286,8 @@ export class UsersController {
   }
 
   @Get()
+  @ApiResponse({ status: 200, description: 'A page of users', schema: DirectorySchemas.userPage })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'List users: by team (with sub-teams), status, text; cursor paging by username' })
   async list(@Param('orgId') orgId: string, @Query() q: ListUsersQuery) {
     parseId(orgId, 'orgId');
@@ -268,6 +304,8 @@ export class UsersController {
   }
 
   @Get(':userId')
+  @ApiResponse({ status: 200, description: 'The user', schema: DirectorySchemas.user })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Read a user, now or as of a past instant' })
   async get(@Param('orgId') orgId: string, @Param('userId') userId: string, @Query() q: ReadQuery) {
     parseId(orgId, 'orgId');
@@ -278,6 +316,8 @@ export class UsersController {
   }
 
   @Patch(':userId')
+  @ApiResponse({ status: 200, description: 'Updated', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Update a user' })
   update(
@@ -293,6 +333,12 @@ export class UsersController {
   }
 
   @Post(':userId/deactivate')
+  @ApiResponse({
+    status: 200,
+    description: 'Deactivated (or already)',
+    schema: DirectorySchemas.commandResult,
+  })
+  @ApiErrors(404, 409, 422)
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Deactivate a user (idempotent)' })
@@ -311,6 +357,12 @@ export class UsersController {
   }
 
   @Post(':userId/reactivate')
+  @ApiResponse({
+    status: 200,
+    description: 'Reactivated (or already)',
+    schema: DirectorySchemas.commandResult,
+  })
+  @ApiErrors(404, 409, 422)
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Reactivate a user (idempotent)' })
@@ -328,6 +380,8 @@ export class UsersController {
   }
 
   @Delete(':userId')
+  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete a user (the history keeps them)' })
   delete(
@@ -342,6 +396,8 @@ export class UsersController {
   }
 
   @Put(':userId/teams/:teamId')
+  @ApiResponse({ status: 200, description: 'A member (or already)', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Add the user to a team (idempotent)' })
   join(
     @Ctx() ctx: CommandContext,
@@ -356,6 +412,12 @@ export class UsersController {
   }
 
   @Delete(':userId/teams/:teamId')
+  @ApiResponse({
+    status: 200,
+    description: 'Not a member (or already not)',
+    schema: DirectorySchemas.commandResult,
+  })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Remove the user from a team (not their primary team)' })
   leave(
     @Ctx() ctx: CommandContext,

@@ -1,13 +1,13 @@
 import { INestApplication, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { PurserConfig } from '../config';
 import { NestPinoLogger, PurserLogger } from '../logger';
 import { Metrics } from '../metrics';
 import { ActorGuard } from './context';
 import { ErrorFilter, validationException } from './errors.filter';
+import { setupOpenApi } from './openapi';
 
 export interface HttpAppOptions {
   config: PurserConfig;
@@ -70,19 +70,7 @@ export async function createHttpApp(
     }
   });
 
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(options.title ?? 'Purser org server')
-      .setDescription(
-        'Orgs, teams and users; who may do what; what was spent and what may still be spent. ' +
-          'Commands answer with the `position` of their last event; queries accept `?minPosition=` to read their own writes.',
-      )
-      .setVersion('v1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  setupOpenApi(app, options.title);
   return app;
 }
 
