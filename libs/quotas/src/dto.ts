@@ -50,7 +50,7 @@ export class DefineQuotaDto {
 
   @ApiPropertyOptional({
     type: String,
-    enum: ITEM_TYPES,
+    enum: [...ITEM_TYPES, null],
     nullable: true,
     description: 'Only this item type (all when omitted)',
   })

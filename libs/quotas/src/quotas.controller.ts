@@ -13,8 +13,11 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiResponse } from '@nestjs/swagger';
 import { CommandContext, Filter, NotFoundError, READ_STORE, ReadStore } from '@purser/core';
 import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatchVersion } from '@purser/platform';
+import { ApiErrors } from '@purser/platform';
+import { QuotasSchemas } from './api.schemas';
 import {
   AlertsQuery,
   ChangeQuotaDto,
@@ -44,6 +47,8 @@ export class QuotasController {
   ) {}
 
   @Post('quotas')
+  @ApiResponse({ status: 201, description: 'Defined', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({
     summary:
       'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item',
@@ -54,6 +59,8 @@ export class QuotasController {
   }
 
   @Get('quotas')
+  @ApiResponse({ status: 200, description: 'With their figures', schema: QuotasSchemas.list })
+  @ApiErrors(404)
   @ApiOperation({ summary: "The org's quotas with used, reserved and remaining for the period in force" })
   async list(@Param('orgId') orgId: string, @Query() q: QuotaListQuery) {
     parseId(orgId, 'orgId');
@@ -62,6 +69,8 @@ export class QuotasController {
   }
 
   @Get('quotas/:quotaId')
+  @ApiResponse({ status: 200, description: 'With its figures', schema: QuotasSchemas.quota })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'One quota with its current figures' })
   async get(@Param('orgId') orgId: string, @Param('quotaId') quotaId: string, @Query() q: PositionOnlyQuery) {
     parseId(orgId, 'orgId');
@@ -71,6 +80,8 @@ export class QuotasController {
   }
 
   @Patch('quotas/:quotaId')
+  @ApiResponse({ status: 200, description: 'Changed', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Change limit, period, enforcement or thresholds' })
   change(
@@ -86,6 +97,8 @@ export class QuotasController {
   }
 
   @Delete('quotas/:quotaId')
+  @ApiResponse({ status: 200, description: 'Removed', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Remove a quota (its history is kept)' })
   remove(
@@ -100,6 +113,8 @@ export class QuotasController {
   }
 
   @Get('users/:userId/quotas')
+  @ApiResponse({ status: 200, description: 'With why each applies', schema: QuotasSchemas.userQuotas })
+  @ApiErrors(404)
   @ApiOperation({
     summary: "Every quota that applies to a user (theirs, their teams' and ancestors', the org's)",
   })
@@ -115,6 +130,13 @@ export class QuotasController {
   }
 
   @Post('quota-checks')
+  @ApiResponse({ status: 200, description: 'Allowed, with a reservation', schema: QuotasSchemas.check })
+  @ApiResponse({
+    status: 429,
+    description: 'Refused by a quota (the one error shape with the check result)',
+    schema: QuotasSchemas.refused,
+  })
+  @ApiErrors(404, 422)
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -143,6 +165,8 @@ export class QuotasController {
   }
 
   @Delete('quota-checks/:reservationId')
+  @ApiResponse({ status: 200, description: 'Released', schema: QuotasSchemas.release })
+  @ApiErrors(404, 409)
   @ApiOperation({ summary: 'Release a reservation the caller will not use' })
   async release(
     @Ctx() ctx: CommandContext,
@@ -157,6 +181,8 @@ export class QuotasController {
   }
 
   @Get('quota-checks/:reservationId')
+  @ApiResponse({ status: 200, description: 'On each quota it holds', schema: QuotasSchemas.reservation })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'A reservation on each quota it holds: live, settled, released or expired' })
   async reservation(
     @Param('orgId') orgId: string,
@@ -185,12 +211,16 @@ export class QuotasController {
   }
 
   @Get('quota-alerts')
+  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.alerts })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Warnings and breaches, once per threshold (or breach) per quota and period' })
   alerts(@Param('orgId') orgId: string, @Query() q: AlertsQuery) {
     return this.decisions(ALERTS, orgId, q, q.quotaId ? { quotaId: q.quotaId } : {});
   }
 
   @Get('quota-refusals')
+  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.refusals })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Audit: every refused check with the quota that refused it and the figures at that moment',
   })

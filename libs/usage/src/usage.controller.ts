@@ -1,9 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import { CommandContext, RuleViolationError, ValidationError } from '@purser/core';
 import { Ctx, ReadYourWrites, parseId } from '@purser/platform';
+import { ApiErrors, ApiSchemas } from '@purser/platform';
+import { UsageSchemas } from './api.schemas';
 import { RecordUsage, SetExchangeRateCommand } from './commands';
 import { CsvQueryDto, ExpenditureQueryDto, RecordsQueryDto, SetExchangeRateDto, TopQueryDto } from './dto';
 import { IngestResult, MAX_BATCH } from './ingest';
@@ -34,6 +37,14 @@ export class UsageController {
   ) {}
 
   @Post('v1/usage')
+  @ApiResponse({ status: 201, description: 'A single event, recorded', schema: UsageSchemas.outcome })
+  @ApiResponse({
+    status: 200,
+    description:
+      'A batch: the outcome of each event (some may be rejected); or a single event already recorded (duplicate)',
+    schema: { oneOf: [UsageSchemas.ingestResult, UsageSchemas.outcome] },
+  })
+  @ApiErrors(422)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Record usage: one event, or a batch of up to 1,000 ({"events": [...]} or a JSON array)',
@@ -41,7 +52,7 @@ export class UsageController {
       'Each event carries a client-chosen eventId: the same eventId sent again, over HTTP or Kafka, is recorded once. ' +
       'A batch answers 200 with recorded / duplicate / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 400 or 422.',
   })
-  @ApiBody({ schema: { example: EXAMPLE } })
+  @ApiBody({ schema: UsageSchemas.request, examples: { single: { value: EXAMPLE } } })
   async record(
     @Ctx() ctx: CommandContext,
     @Body() body: unknown,
@@ -82,6 +93,8 @@ export class UsageController {
   }
 
   @Post('v1/orgs/:orgId/exchange-rates')
+  @ApiResponse({ status: 201, description: 'Set', schema: UsageSchemas.rateSet })
+  @ApiErrors(404, 422)
   @ApiOperation({ summary: "Set an exchange rate to the org's base currency, effective from an instant" })
   setRate(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: SetExchangeRateDto) {
     parseId(orgId, 'orgId');
@@ -97,6 +110,14 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/exchange-rates')
+  @ApiResponse({ status: 200, description: 'By currency and effective date', schema: UsageSchemas.rates })
+  @ApiQuery({
+    name: 'minPosition',
+    required: false,
+    schema: ApiSchemas.position,
+    description: 'Wait until the read models include this position (else 503)',
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: "The org's exchange rates, by currency and effective date" })
   async rates(@Param('orgId') orgId: string, @Query('minPosition') minPosition?: string) {
     parseId(orgId, 'orgId');
@@ -105,6 +126,8 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/expenditure')
+  @ApiResponse({ status: 200, description: 'Rows and total', schema: UsageSchemas.expenditure })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Expenditure by period and/or dimension, exact per currency and in the base currency',
     description:
@@ -120,6 +143,8 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/expenditure/top')
+  @ApiResponse({ status: 200, description: 'Ranked by base-currency amount', schema: UsageSchemas.top })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Top users, teams, item types or items by spend in a period' })
   async top(@Param('orgId') orgId: string, @Query() q: TopQueryDto) {
     parseId(orgId, 'orgId');
@@ -128,6 +153,8 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/usage-records')
+  @ApiResponse({ status: 200, description: 'A page of records', schema: UsageSchemas.records })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging',
   })
@@ -138,6 +165,12 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/usage-records.csv')
+  @ApiResponse({
+    status: 200,
+    description: 'CSV, streamed',
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'The same records as CSV, streamed' })
   async csv(@Param('orgId') orgId: string, @Query() q: CsvQueryDto, @Res() reply: any) {
     parseId(orgId, 'orgId');
