@@ -108,6 +108,7 @@ export class CreateOrgDto {
 
   @ApiPropertyOptional({
     type: String,
+    enum: [...TIME_ZONES],
     example: 'Europe/Paris',
     default: 'UTC',
     description: 'IANA zone; periods and quota resets follow it',
@@ -147,7 +148,12 @@ export class UpdateOrgDto {
   })
   baseCurrency?: string;
 
-  @ApiPropertyOptional({ type: String, example: 'Europe/Paris', description: 'IANA zone' })
+  @ApiPropertyOptional({
+    type: String,
+    enum: [...TIME_ZONES],
+    example: 'Europe/Paris',
+    description: 'IANA zone',
+  })
   @IsOptional()
   @IsTimeZone()
   timeZone?: string;

@@ -20,6 +20,7 @@ import {
   DecimalField,
   ID_PATTERN,
   IdField,
+  INSTANT_PATTERN,
   LimitField,
   MinPositionField,
 } from '@purser/platform';
@@ -28,7 +29,7 @@ export const ID = ID_PATTERN;
 export const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
 export const ITEM_TYPES = ['Agent', 'Tool', 'Assistant', 'Prompt'];
 export const LIMIT = DECIMAL_PATTERN;
-const INSTANT = /^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/;
+const INSTANT = INSTANT_PATTERN;
 const AN_ID = '$property must be an id';
 
 const THRESHOLDS = {

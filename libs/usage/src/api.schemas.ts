@@ -1,4 +1,4 @@
-import { ApiSchemas, apiRef, registerApiSchemas } from '@purser/platform';
+import { ApiSchemas, CURRENCY_CODES, INSTANT_PATTERN, apiRef, registerApiSchemas } from '@purser/platform';
 import { ITEM_TYPES } from './events';
 import { MAX_BATCH } from './ingest';
 import { MAX_ATTRIBUTES } from './usage-input';
@@ -50,14 +50,13 @@ registerApiSchemas({
       itemType: { type: 'string', enum: ITEM_TYPES },
       itemId: { type: 'string', pattern: '^[A-Za-z0-9_.:/@-]{1,128}$' },
       amount: { ...ApiSchemas.decimal, description: 'At most 18 integer and 9 fraction digits' },
-      currency: { ...ApiSchemas.currency, description: 'ISO 4217' },
+      currency: { ...ApiSchemas.currency, enum: CURRENCY_CODES, description: 'ISO 4217' },
       inputTokens: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, nullable: true },
       outputTokens: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, nullable: true },
       model: { type: 'string', minLength: 1, maxLength: 128, nullable: true },
       occurredAt: {
         type: 'string',
-        format: 'date-time',
-        pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})$',
+        pattern: INSTANT_PATTERN.source,
         description: 'With a zone; not before 2000-01-01, at most 5 minutes in the future',
       },
       reservationId: { ...ApiSchemas.id, nullable: true, description: 'The quota check this usage settles' },

@@ -1,12 +1,19 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
-import { CurrencyField, CursorField, IdField, LimitField, MinPositionField } from '@purser/platform';
+import {
+  CurrencyField,
+  CursorField,
+  DATE_OR_INSTANT_PATTERN,
+  IdField,
+  LimitField,
+  MinPositionField,
+} from '@purser/platform';
 import { ITEM_TYPES } from './events';
 import { DIMENSIONS, GroupKey } from './queries';
 
 /** A local date (YYYY-MM-DD, in the org time zone) or an ISO-8601 instant with a zone. */
-export const DATE_OR_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+export const DATE_OR_INSTANT = DATE_OR_INSTANT_PATTERN;
 const RATE = /^\d{1,12}(\.\d{1,12})?$/;
 const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
 const GRAIN_KEYS = ['hour', 'day', 'week', 'month'];

@@ -31,8 +31,26 @@ export const DECIMAL_PATTERN = /^\d{1,18}(\.\d{1,9})?$/;
 export const POSITION_PATTERN = /^\d{1,20}$/;
 /** If-Match: a revision, bare or as a (weak) entity tag: 3, "3" or W/"3". */
 export const IF_MATCH_PATTERN = /^(W\/)?("\d{1,19}"|\d{1,19})$/;
+const DAY = '\\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])';
+const TIME = '([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,9})?)?';
+const ZONE = '(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)';
+/** An ISO-8601 instant with a zone (seconds and up to 9 fraction digits optional). */
+export const INSTANT_PATTERN = new RegExp(`^${DAY}T${TIME}${ZONE}$`);
+/** A local date (YYYY-MM-DD) or an ISO-8601 instant with a zone. */
+export const DATE_OR_INSTANT_PATTERN = new RegExp(`^${DAY}(T${TIME}${ZONE})?$`);
 /** X-Correlation-Id. */
 export const CORRELATION_PATTERN = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Every code the currency validator accepts, derived from it (so the document's list cannot drift from it). */
+export const CURRENCY_CODES: string[] = (() => {
+  const out: string[] = [];
+  const A = 65;
+  for (let i = 0; i < 26 * 26 * 26; i++) {
+    const code = String.fromCharCode(A + Math.floor(i / 676), A + (Math.floor(i / 26) % 26), A + (i % 26));
+    if (isCurrency(code)) out.push(code);
+  }
+  return out;
+})();
 
 /** JSON-schema fragments for the OpenAPI document (the same sources as the validators). */
 export const ApiSchemas = {
@@ -100,7 +118,10 @@ export function CurrencyField(options: FieldOptions & { known?: boolean } = {}):
   const message = rest.message ?? '$property must be an ISO 4217 currency code such as USD';
   return applyDecorators(
     ...(known ? [IsCurrencyCode({ message })] : [Matches(CURRENCY_PATTERN, { message })]),
-    api({ example: 'USD', ...rest }, { type: 'string', pattern: CURRENCY_PATTERN.source }),
+    api(
+      { example: 'USD', ...rest },
+      { type: 'string', pattern: CURRENCY_PATTERN.source, ...(known ? { enum: CURRENCY_CODES } : {}) },
+    ),
     ...presence(rest),
   );
 }
