@@ -15,6 +15,9 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext, instantOrThrow } from '@purser/core';
 import { Ctx, IdPipe, ReadsProjections, Requires, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
+import { ApiResponse } from '@nestjs/swagger';
+import { ApiErrors } from '@purser/platform';
+import { DirectorySchemas } from './api.schemas';
 import {
   ChangeMembership,
   CreateOrg,
@@ -66,6 +69,8 @@ export class OrgsController {
 
   @Post()
   @Requires('org.manage')
+  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
+  @ApiErrors(409, 422)
   @ApiOperation({ summary: 'Create an org (names are unique, case-insensitive)' })
   create(@Ctx() ctx: CommandContext, @Body() body: CreateOrgDto): Promise<DirectoryCommandResult> {
     return this.commands.execute(
@@ -82,6 +87,7 @@ export class OrgsController {
   @Get()
   @Requires('org.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'A page of orgs', schema: DirectorySchemas.orgPage })
   @ApiOperation({ summary: 'List orgs by name, with cursor paging' })
   async list(@Query() q: PageQuery) {
     return this.queries.orgs(q.limit ?? 50, q.cursor);
@@ -90,6 +96,8 @@ export class OrgsController {
   @Get(':orgId')
   @Requires('org.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'The org', schema: DirectorySchemas.org })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Read an org, now or as of a past instant' })
   async get(@Param('orgId', IdPipe) orgId: string, @Query() q: ReadQuery) {
     if (q.asOf) return this.queries.orgAsOf(orgId, asInstant(q.asOf));
@@ -98,6 +106,8 @@ export class OrgsController {
 
   @Patch(':orgId')
   @Requires('org.manage')
+  @ApiResponse({ status: 200, description: 'Updated (or unchanged)', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Update an org' })
   update(
@@ -111,6 +121,8 @@ export class OrgsController {
 
   @Delete(':orgId')
   @Requires('org.manage')
+  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete an empty org (its history is kept)' })
   delete(
@@ -132,6 +144,8 @@ export class TeamsController {
 
   @Post()
   @Requires('team.manage')
+  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Create a team, top-level or under a parent team' })
   create(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: CreateTeamDto) {
     return this.commands.execute(
@@ -142,6 +156,12 @@ export class TeamsController {
   @Get()
   @Requires('team.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({
+    status: 200,
+    description: 'Flat by name, or a tree (children)',
+    schema: DirectorySchemas.teamList,
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: "List an org's teams, flat (by name) or as a tree" })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: TeamsQuery) {
     await this.queries.org(orgId);
@@ -152,6 +172,8 @@ export class TeamsController {
   @Get(':teamId')
   @Requires('team.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'The team', schema: DirectorySchemas.team })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Read a team, now or as of a past instant' })
   async get(
     @Param('orgId', IdPipe) orgId: string,
@@ -165,6 +187,8 @@ export class TeamsController {
   @Get(':teamId/ancestors')
   @Requires('team.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'From the parent up', schema: DirectorySchemas.teamList })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Ancestors from the parent up to the top-level team' })
   async ancestors(
     @Param('orgId', IdPipe) orgId: string,
@@ -177,6 +201,8 @@ export class TeamsController {
   @Get(':teamId/descendants')
   @Requires('team.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Breadth first', schema: DirectorySchemas.teamList })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'All sub-teams at any depth, breadth first' })
   async descendants(
     @Param('orgId', IdPipe) orgId: string,
@@ -188,6 +214,8 @@ export class TeamsController {
 
   @Patch(':teamId')
   @Requires('team.manage')
+  @ApiResponse({ status: 200, description: 'Renamed', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Rename a team' })
   rename(
@@ -202,6 +230,8 @@ export class TeamsController {
 
   @Post(':teamId/move')
   @Requires('team.manage')
+  @ApiResponse({ status: 200, description: 'Moved', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({
@@ -221,6 +251,8 @@ export class TeamsController {
 
   @Delete(':teamId')
   @Requires('team.manage')
+  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete a team with no members and no sub-teams' })
   delete(
@@ -243,6 +275,8 @@ export class UsersController {
 
   @Post()
   @Requires('user.manage')
+  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Create a user (usernames and emails are unique, case-insensitive)' })
   create(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: CreateUserDto) {
     return this.commands.execute(
@@ -260,6 +294,8 @@ export class UsersController {
   @Get()
   @Requires('user.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'A page of users', schema: DirectorySchemas.userPage })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'List users: by team (with sub-teams), status, text; cursor paging by username' })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: ListUsersQuery) {
     await this.queries.org(orgId);
@@ -276,6 +312,8 @@ export class UsersController {
   @Get(':userId')
   @Requires('user.read')
   @ReadsProjections(DIRECTORY_PROJECTION)
+  @ApiResponse({ status: 200, description: 'The user', schema: DirectorySchemas.user })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Read a user, now or as of a past instant' })
   async get(
     @Param('orgId', IdPipe) orgId: string,
@@ -288,6 +326,8 @@ export class UsersController {
 
   @Patch(':userId')
   @Requires('user.manage')
+  @ApiResponse({ status: 200, description: 'Updated', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Update a user' })
   update(
@@ -302,6 +342,12 @@ export class UsersController {
 
   @Post(':userId/deactivate')
   @Requires('user.manage')
+  @ApiResponse({
+    status: 200,
+    description: 'Deactivated (or already)',
+    schema: DirectorySchemas.commandResult,
+  })
+  @ApiErrors(404, 409, 422)
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Deactivate a user (idempotent)' })
@@ -319,6 +365,12 @@ export class UsersController {
 
   @Post(':userId/reactivate')
   @Requires('user.manage')
+  @ApiResponse({
+    status: 200,
+    description: 'Reactivated (or already)',
+    schema: DirectorySchemas.commandResult,
+  })
+  @ApiErrors(404, 409, 422)
   @HttpCode(200)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Reactivate a user (idempotent)' })
@@ -335,6 +387,8 @@ export class UsersController {
 
   @Delete(':userId')
   @Requires('user.manage')
+  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Delete a user (the history keeps them)' })
   delete(
@@ -348,6 +402,8 @@ export class UsersController {
 
   @Put(':userId/teams/:teamId')
   @Requires('user.manage')
+  @ApiResponse({ status: 200, description: 'A member (or already)', schema: DirectorySchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Add the user to a team (idempotent)' })
   join(
     @Ctx() ctx: CommandContext,
@@ -360,6 +416,12 @@ export class UsersController {
 
   @Delete(':userId/teams/:teamId')
   @Requires('user.manage')
+  @ApiResponse({
+    status: 200,
+    description: 'Not a member (or already not)',
+    schema: DirectorySchemas.commandResult,
+  })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({ summary: 'Remove the user from a team (not their primary team)' })
   leave(
     @Ctx() ctx: CommandContext,

@@ -7,6 +7,8 @@ export * from './projection-host';
 export * from './platform.module';
 export * from './health.controller';
 export * from './http/errors.filter';
+export * from './http/dto';
+export * from './http/openapi';
 export * from './http/context';
 export * from './http/positions';
 export * from './http/ids';

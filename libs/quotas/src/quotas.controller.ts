@@ -14,6 +14,9 @@ import {
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CommandContext } from '@purser/core';
 import { Ctx, IdPipe, ReadsProjections, Requires, errorBody, parseIfMatchVersion } from '@purser/platform';
+import { ApiResponse } from '@nestjs/swagger';
+import { ApiErrors } from '@purser/platform';
+import { QuotasSchemas } from './api.schemas';
 import {
   AlertsQuery,
   ChangeQuotaDto,
@@ -43,6 +46,8 @@ export class QuotasController {
 
   @Post('quotas')
   @Requires('quota.manage')
+  @ApiResponse({ status: 201, description: 'Defined', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({
     summary:
       'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item',
@@ -54,6 +59,8 @@ export class QuotasController {
   @Get('quotas')
   @Requires('quota.read')
   @ReadsProjections(QUOTA_USAGE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'With their figures', schema: QuotasSchemas.list })
+  @ApiErrors(404)
   @ApiOperation({ summary: "The org's quotas with used, reserved and remaining for the period in force" })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: QuotaListQuery) {
     return this.quotas.list(orgId, q);
@@ -62,6 +69,8 @@ export class QuotasController {
   @Get('quotas/:quotaId')
   @Requires('quota.read')
   @ReadsProjections(QUOTA_USAGE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'With its figures', schema: QuotasSchemas.quota })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'One quota with its current figures' })
   async get(
     @Param('orgId', IdPipe) orgId: string,
@@ -73,6 +82,8 @@ export class QuotasController {
 
   @Patch('quotas/:quotaId')
   @Requires('quota.manage')
+  @ApiResponse({ status: 200, description: 'Changed', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Change limit, period, enforcement or thresholds' })
   change(
@@ -87,6 +98,8 @@ export class QuotasController {
 
   @Delete('quotas/:quotaId')
   @Requires('quota.manage')
+  @ApiResponse({ status: 200, description: 'Removed', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Remove a quota (its history is kept)' })
   remove(
@@ -101,6 +114,8 @@ export class QuotasController {
   @Get('users/:userId/quotas')
   @Requires('quota.read')
   @ReadsProjections(QUOTA_USAGE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'With why each applies', schema: QuotasSchemas.userQuotas })
+  @ApiErrors(404)
   @ApiOperation({
     summary: "Every quota that applies to a user (theirs, their teams' and ancestors', the org's)",
   })
@@ -114,6 +129,13 @@ export class QuotasController {
 
   @Post('quota-checks')
   @Requires('quota.check')
+  @ApiResponse({ status: 200, description: 'Allowed, with a reservation', schema: QuotasSchemas.check })
+  @ApiResponse({
+    status: 429,
+    description: 'Refused by a quota (the one error shape with the check result)',
+    schema: QuotasSchemas.refused,
+  })
+  @ApiErrors(404, 422)
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -143,6 +165,8 @@ export class QuotasController {
   @Delete('quota-checks/:reservationId')
   @Requires('quota.check')
   @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Released', schema: QuotasSchemas.release })
+  @ApiErrors(404, 409)
   @ApiOperation({ summary: 'Release a reservation the caller will not use' })
   async release(
     @Ctx() ctx: CommandContext,
@@ -156,6 +180,8 @@ export class QuotasController {
   @Get('quota-checks/:reservationId')
   @Requires('quota.read')
   @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'On each quota it holds', schema: QuotasSchemas.reservation })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'A reservation on each quota it holds: live, settled, released or expired' })
   async reservation(
     @Param('orgId', IdPipe) orgId: string,
@@ -168,6 +194,8 @@ export class QuotasController {
   @Get('quota-alerts')
   @Requires('quota.read')
   @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.alerts })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Warnings and breaches, once per threshold (or breach) per quota and period' })
   alerts(@Param('orgId', IdPipe) orgId: string, @Query() q: AlertsQuery) {
     return this.queries.alerts(orgId, q);
@@ -176,6 +204,8 @@ export class QuotasController {
   @Get('quota-refusals')
   @Requires('quota.read')
   @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.refusals })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Audit: every refused check with the quota that refused it and the figures at that moment',
   })

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import {
   CommandContext,
@@ -11,6 +12,8 @@ import {
   instantOrThrow,
 } from '@purser/core';
 import { Ctx, IdPipe, ReadsProjections, Requires } from '@purser/platform';
+import { ApiErrors, ApiSchemas } from '@purser/platform';
+import { UsageSchemas } from './api.schemas';
 import { RecordUsage, SetExchangeRateCommand } from './commands';
 import { CsvQueryDto, ExpenditureQueryDto, RecordsQueryDto, SetExchangeRateDto, TopQueryDto } from './dto';
 import { IngestResult, MAX_BATCH } from './ingest';
@@ -41,6 +44,14 @@ export class UsageController {
 
   @Post('v1/usage')
   @Requires('usage.record')
+  @ApiResponse({ status: 201, description: 'A single event, recorded', schema: UsageSchemas.outcome })
+  @ApiResponse({
+    status: 200,
+    description:
+      'A batch: the outcome of each event (some may be rejected); or a single event already recorded (duplicate)',
+    schema: { oneOf: [UsageSchemas.ingestResult, UsageSchemas.outcome] },
+  })
+  @ApiErrors(422)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Record usage: one event, or a batch of up to 1,000 ({"events": [...]} or a JSON array)',
@@ -48,7 +59,7 @@ export class UsageController {
       'Each event carries a client-chosen eventId: the same eventId sent again, over HTTP or Kafka, is recorded once. ' +
       'A batch answers 200 with recorded / duplicate / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 400 or 422.',
   })
-  @ApiBody({ schema: { example: EXAMPLE } })
+  @ApiBody({ schema: UsageSchemas.request, examples: { single: { value: EXAMPLE } } })
   async record(
     @Ctx() ctx: CommandContext,
     @Body() body: unknown,
@@ -102,6 +113,8 @@ export class UsageController {
 
   @Post('v1/orgs/:orgId/exchange-rates')
   @Requires('rate.manage')
+  @ApiResponse({ status: 201, description: 'Set', schema: UsageSchemas.rateSet })
+  @ApiErrors(404, 422)
   @ApiOperation({ summary: "Set an exchange rate to the org's base currency, effective from an instant" })
   setRate(
     @Ctx() ctx: CommandContext,
@@ -122,6 +135,14 @@ export class UsageController {
   @Get('v1/orgs/:orgId/exchange-rates')
   @Requires('rate.read')
   @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'By currency and effective date', schema: UsageSchemas.rates })
+  @ApiQuery({
+    name: 'minPosition',
+    required: false,
+    schema: ApiSchemas.position,
+    description: 'Wait until the read models include this position (else 503)',
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: "The org's exchange rates, by currency and effective date" })
   // minPosition is declared for the OpenAPI document; the read-your-writes interceptor reads and waits for it.
   async rates(@Param('orgId', IdPipe) orgId: string, @Query('minPosition') _minPosition?: string) {
@@ -131,6 +152,8 @@ export class UsageController {
   @Get('v1/orgs/:orgId/expenditure')
   @Requires('usage.read')
   @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Rows and total', schema: UsageSchemas.expenditure })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Expenditure by period and/or dimension, exact per currency and in the base currency',
     description:
@@ -146,6 +169,8 @@ export class UsageController {
   @Get('v1/orgs/:orgId/expenditure/top')
   @Requires('usage.read')
   @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Ranked by base-currency amount', schema: UsageSchemas.top })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Top users, teams, item types or items by spend in a period' })
   async top(@Param('orgId', IdPipe) orgId: string, @Query() q: TopQueryDto) {
     return this.queries.top(orgId, q.by, { ...strictRange(q), limit: q.limit ?? 10 });
@@ -154,6 +179,8 @@ export class UsageController {
   @Get('v1/orgs/:orgId/usage-records')
   @Requires('usage.read')
   @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'A page of records', schema: UsageSchemas.records })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging',
   })
@@ -164,6 +191,12 @@ export class UsageController {
   @Get('v1/orgs/:orgId/usage-records.csv')
   @Requires('usage.read')
   @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({
+    status: 200,
+    description: 'CSV, streamed',
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'The same records as CSV, streamed' })
   async csv(@Param('orgId', IdPipe) orgId: string, @Query() query: CsvQueryDto, @Res() reply: any) {
     const q = strictRange(query);

@@ -1,7 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { PurserConfig } from '../config';
 import { NestPinoLogger, PurserLogger } from '../logger';
@@ -11,6 +10,7 @@ import { ErrorFilter } from './errors.filter';
 import { FASTIFY_EDGE_OPTIONS, installFastifyEdge } from './fastify-edge';
 import { ReadYourWritesInterceptor } from './reads';
 import { createValidationPipe } from './validation';
+import { setupOpenApi } from './openapi';
 
 export interface HttpAppOptions {
   config: PurserConfig;
@@ -70,19 +70,7 @@ export async function createHttpApp(
     }
   });
 
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(options.title ?? 'Purser org server')
-      .setDescription(
-        'Orgs, teams and users; who may do what; what was spent and what may still be spent. ' +
-          'Commands answer with the `position` of their last event; queries accept `?minPosition=` to read their own writes.',
-      )
-      .setVersion('v1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  setupOpenApi(app, options.title);
 
   // Nest registers its body parsers at init: initialise here so that the edge's JSON parser can take their place.
   await app.init();
