@@ -17,7 +17,10 @@ export interface Projection {
   /** Collections it owns: created at start, dropped on rebuild. */
   readonly collections: CollectionSpec[];
   handle(events: RecordedEvent[], store: ReadStore): Promise<void>;
-  /** Forget any in-memory state; called when the projection is rebuilt from zero. */
+  /**
+   * Forget any in-memory state (caches of what it wrote); called when the projection is rebuilt from zero, and
+   * before a failed batch is delivered again (what it had cached may be ahead of what reached the read store).
+   */
   reset?(): void;
 }
 
@@ -28,6 +31,25 @@ export function positionGuard(position: bigint): { _pos: { $lt: string } } {
   return { _pos: { $lt: padPosition(position) } };
 }
 
+/** What stopped a projection: the event it could not handle, where, and why. */
+export interface ProjectionFailure {
+  projection: string;
+  /** The handler's error message. */
+  error: string;
+  /**
+   * The event the projection stopped at, once known: when the failed batch held that one event, or once the retry
+   * delivered the batch again one event at a time (a batch of several that failed is isolated that way).
+   */
+  event: { type: string; eventId: string; streamId: string; position: string } | null;
+  /** That event's position; while it is not isolated yet, the first position of the failed batch. */
+  position: string;
+  /** The failed batch: its first and last positions and its number of events (none when reading failed). */
+  batch: { from: string; to: string; events: number } | null;
+  /** When it first failed at this position, and how many attempts in a row have failed. */
+  since: string;
+  attempts: number;
+}
+
 export interface ProjectionStatus {
   name: string;
   /** Last position handled (-1 before the first). */
@@ -35,6 +57,37 @@ export interface ProjectionStatus {
   state: 'starting' | 'running' | 'stopped' | 'failed' | 'rebuilding';
   lastEventAt: string | null;
   error?: string;
+  /** Set while the projection is failed (it is retried meanwhile); cleared once it handles the event. */
+  failure?: ProjectionFailure;
+}
+
+/** A failed handler's error with the batch it failed on (and the event, when it is known). */
+class BatchError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly events: RecordedEvent[],
+    readonly event: RecordedEvent | null,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/** A projection that failed at least this many times in a row on one position is stuck, not just hit by a blip. */
+export const STUCK_AFTER_ATTEMPTS = 2;
+
+/** Whether a failure is confirmed (it failed again on the retry): waiting on the projection is then pointless. */
+export function isStuck(failure: ProjectionFailure | null | undefined): failure is ProjectionFailure {
+  return !!failure && failure.attempts >= STUCK_AFTER_ATTEMPTS;
+}
+
+/** One line naming the failed projection, the event and position it stopped at, and the error. */
+export function describeFailure(f: ProjectionFailure): string {
+  const at = f.event
+    ? `event ${f.event.type} ${f.event.eventId} (stream ${f.event.streamId}) at position ${f.position}`
+    : f.batch
+      ? `a batch of ${f.batch.events} events at positions ${f.batch.from}-${f.batch.to}`
+      : `position ${f.position}`;
+  return `projection ${f.projection} failed on ${at}: ${f.error}`;
 }
 
 export interface Logger {
@@ -52,8 +105,30 @@ export class CheckpointStore {
   }
 
   async get(name: string): Promise<bigint> {
-    const doc = await this.store.get<{ _id: string; position: string }>(CHECKPOINTS, name);
-    return doc ? parsePosition(doc.position) : -1n;
+    return (await this.read(name)).position;
+  }
+
+  /** The checkpoint and, while the projection is failed, its failure (shared with processes that do not run it). */
+  async read(name: string): Promise<{ position: bigint; failure: ProjectionFailure | null }> {
+    const doc = await this.store.get<{ _id: string; position: string; failure?: ProjectionFailure | null }>(
+      CHECKPOINTS,
+      name,
+    );
+    return { position: doc ? parsePosition(doc.position) : -1n, failure: doc?.failure ?? null };
+  }
+
+  /** Records a projection's failure next to its checkpoint (position '' when it has none yet: before the first). */
+  async fail(name: string, failure: ProjectionFailure): Promise<void> {
+    await this.store.update(
+      CHECKPOINTS,
+      name,
+      { $set: { failure }, $setOnInsert: { position: '' } },
+      { upsert: true },
+    );
+  }
+
+  async clearFailure(name: string): Promise<void> {
+    await this.store.update(CHECKPOINTS, name, { $unset: { failure: 1 } });
   }
 
   /** Moves the checkpoint forward only; returns false when it was already at or past `position`. */
@@ -79,6 +154,8 @@ interface Running {
   state: ProjectionStatus['state'];
   lastEventAt: string | null;
   error?: string;
+  /** Set while failed, kept over the restarts until the projection handles the event it failed on. */
+  failure?: ProjectionFailure;
   subscription?: Subscription;
   /** Consecutive failures (backoff); reset once a batch is handled. */
   failures: number;
@@ -149,14 +226,17 @@ export class ProjectionRunner {
     for (const p of this.projections) if (!only || only.includes(p.name)) await this.startOne(p);
   }
 
-  private async startOne(projection: Projection, failures = 0): Promise<void> {
-    const checkpoint = await this.checkpoints.get(projection.name);
+  private async startOne(projection: Projection, failures = 0, failure?: ProjectionFailure): Promise<void> {
+    // A failure saved by an earlier run stays reported until the projection gets past it (and then is cleared).
+    const { position: checkpoint, failure: saved } = await this.checkpoints.read(projection.name);
+    failure ??= saved ?? undefined;
     const run: Running = {
       projection,
       checkpoint,
-      state: 'running',
+      state: failure ? 'failed' : 'running',
       lastEventAt: null,
       failures,
+      failure,
       savedAt: 0,
     };
     this.running.set(projection.name, run);
@@ -175,35 +255,128 @@ export class ProjectionRunner {
   }
 
   /**
-   * A handler failed (a bug, or an engine down). The projection is marked failed (/health answers 503) and restarted
-   * from its last checkpoint after a backoff (0.5 s doubling to 30 s), so a transient outage heals by itself and
-   * nothing is skipped: the failed batch is delivered again.
+   * A handler failed (a bug, or an engine down). The projection is marked failed (/health answers 503 and names the
+   * event, its position and the error; so does the log) and restarted from its last checkpoint after a backoff
+   * (0.5 s doubling to 30 s), so a transient outage heals by itself and nothing is skipped: the failed batch is
+   * delivered again, one event at a time if it fails again, so the failure names the one event it stops at. It stays
+   * failed until that event is handled. The failure is saved next to the checkpoint for other processes' waiters.
    */
   private failed(run: Running, err: Error): void {
     if (this.running.get(run.projection.name) !== run || run.state === 'stopped') return;
+    const failure = this.failureOf(run, err);
     run.state = 'failed';
     run.error = err.message;
+    run.failure = failure;
     const delay = Math.min(30_000, 500 * 2 ** Math.min(run.failures, 6));
     this.logger.error(
-      { projection: run.projection.name, err: err.message, retryInMs: delay, failures: run.failures + 1 },
-      'projection failed; restarting from its checkpoint',
+      {
+        projection: run.projection.name,
+        err: err.message,
+        event: failure.event,
+        position: failure.position,
+        batch: failure.batch,
+        attempts: failure.attempts,
+        retryInMs: delay,
+      },
+      `${describeFailure(failure)}; restarting from its checkpoint`,
     );
+    this.checkpoints
+      .fail(run.projection.name, failure)
+      .catch((e: Error) =>
+        this.logger.warn(
+          { projection: run.projection.name, err: e.message },
+          'could not record the projection failure',
+        ),
+      );
     run.retry = setTimeout(() => {
       if (this.running.get(run.projection.name) !== run || run.state !== 'failed') return;
-      this.startOne(run.projection, run.failures + 1).catch((e: Error) => this.failed(run, e));
+      this.startOne(run.projection, run.failures + 1, run.failure).catch((e: Error) => this.failed(run, e));
     }, delay);
     run.retry.unref();
   }
 
+  private failureOf(run: Running, err: Error): ProjectionFailure {
+    const events = err instanceof BatchError ? err.events : [];
+    const event = err instanceof BatchError ? err.event : null;
+    const position = (event ?? events[0])?.position ?? run.checkpoint + 1n;
+    const previous = run.failure;
+    const same = previous && previous.position === position.toString() && previous.error === err.message;
+    return {
+      projection: run.projection.name,
+      error: err.message,
+      event: event
+        ? {
+            type: event.type,
+            eventId: event.metadata.eventId,
+            streamId: event.streamId,
+            position: event.position.toString(),
+          }
+        : null,
+      position: position.toString(),
+      batch: events.length
+        ? {
+            from: events[0].position.toString(),
+            to: events[events.length - 1].position.toString(),
+            events: events.length,
+          }
+        : null,
+      since: same ? previous.since : new Date().toISOString(),
+      attempts: previous ? previous.attempts + 1 : 1,
+    };
+  }
+
+  /** Hands a batch to the projection; a batch that fails again after a failure is retried one event at a time. */
+  private async handle(run: Running, events: RecordedEvent[]): Promise<void> {
+    try {
+      await run.projection.handle(events, this.store);
+      return;
+    } catch (err) {
+      if (events.length === 1 || !run.failure)
+        throw new BatchError(err, events, events.length === 1 ? events[0] : null);
+    }
+    run.projection.reset?.();
+    for (const e of events) {
+      try {
+        await run.projection.handle([e], this.store);
+      } catch (err) {
+        throw new BatchError(err, events, e);
+      }
+      if (e.position > run.checkpoint) {
+        run.checkpoint = e.position;
+        run.lastEventAt = e.metadata.occurredAt;
+        await this.save(run);
+      }
+    }
+  }
+
+  /** A failed projection handled what it had failed on: running again. */
+  private async recovered(run: Running): Promise<void> {
+    const failure = run.failure!;
+    run.failure = undefined;
+    run.error = undefined;
+    if (run.state === 'failed') run.state = 'running';
+    this.logger.info(
+      { projection: run.projection.name, position: failure.position, attempts: failure.attempts },
+      `projection ${run.projection.name} recovered past position ${failure.position}`,
+    );
+    await this.checkpoints
+      .clearFailure(run.projection.name)
+      .catch((e: Error) =>
+        this.logger.warn({ projection: run.projection.name, err: e.message }, 'could not clear the failure'),
+      );
+  }
+
   private async apply(run: Running, batch: AllBatch): Promise<void> {
     if (batch.events.length) {
-      await run.projection.handle(
+      if (run.failure) run.projection.reset?.();
+      await this.handle(
+        run,
         batch.events.map((e) => this.registry.upcast(e)),
-        this.store,
       );
       run.lastEventAt = batch.events[batch.events.length - 1].metadata.occurredAt;
     }
     run.failures = 0;
+    if (run.failure && batch.checkpoint >= BigInt(run.failure.position)) await this.recovered(run);
     if (batch.checkpoint <= run.checkpoint) return;
     run.checkpoint = batch.checkpoint;
     // A batch that changed nothing (only filtered-out events) moves the checkpoint in memory; it is saved at most
@@ -262,6 +435,7 @@ export class ProjectionRunner {
         state: run?.state ?? 'stopped',
         lastEventAt: run?.lastEventAt ?? null,
         ...(run?.error ? { error: run.error } : {}),
+        ...(run?.failure ? { failure: run.failure } : {}),
       };
     });
   }
@@ -273,6 +447,17 @@ export class ProjectionRunner {
 
   localCheckpoint(name: string): bigint | undefined {
     return this.running.get(name)?.checkpoint;
+  }
+
+  /** Whether this runner runs that projection (in any state but stopped), so its own status is authoritative. */
+  runs(name: string): boolean {
+    const run = this.running.get(name);
+    return !!run && run.state !== 'stopped';
+  }
+
+  /** The failure of a projection this runner runs, while it is failed. */
+  localFailure(name: string): ProjectionFailure | undefined {
+    return this.running.get(name)?.failure;
   }
 
   onAdvance(listener: () => void): () => void {
@@ -339,16 +524,42 @@ export class PositionWaiter {
     private readonly pollMs = 25,
   ) {}
 
+  /**
+   * Waits until every named projection has passed `position`, at most `timeoutMs`; NotReadyError (503) then. A
+   * projection that is stuck behind the position (it failed again on the retry, see isStuck) answers that 503 at once,
+   * naming the projection, the event it stopped at and the error, instead of holding the request for the timeout.
+   */
   async waitFor(position: bigint, projections: string[], timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const behind: string[] = [];
+      const stuck: ProjectionFailure[] = [];
       for (const name of projections) {
-        const local = this.runner?.isLocal(name) ? this.runner.localCheckpoint(name) : undefined;
-        const cp = local ?? (await this.checkpoints.get(name));
-        if (cp < position) behind.push(`${name} at ${cp}`);
+        const here = this.runner?.runs(name) ?? false;
+        const { position: cp, failure } = here
+          ? {
+              position: this.runner!.localCheckpoint(name)!,
+              failure: this.runner!.localFailure(name) ?? null,
+            }
+          : await this.checkpoints.read(name);
+        if (cp >= position) continue;
+        behind.push(`${name} at ${cp}`);
+        if (isStuck(failure)) stuck.push(failure);
       }
       if (!behind.length) return;
+      if (stuck.length) {
+        throw new NotReadyError(
+          `read models cannot reach position ${position}: ${stuck.map(describeFailure).join('; ')}; retry later`,
+          stuck.map((f) => ({
+            field: 'minPosition',
+            problem: 'projection failed',
+            projection: f.projection,
+            position: f.position,
+            ...(f.event ? { event: f.event } : {}),
+            error: f.error,
+          })),
+        );
+      }
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new NotReadyError(
