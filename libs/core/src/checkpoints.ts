@@ -1,8 +1,8 @@
+/** Checkpoints and failures of projections, shared between processes, and the read-your-writes waiter on them. */
 import { NotReadyError } from './errors';
 import { padPosition, parsePosition } from './position';
 import { ReadStore } from './read-store.port';
 import type { ProjectionRunner } from './projection';
-/** Checkpoints and failures of projections, shared between processes, and the read-your-writes waiter on them. */
 
 export const CHECKPOINTS = 'projection_checkpoints';
 
