@@ -20,7 +20,9 @@ export class HealthController {
 
   @Get('health')
   @ApiOkResponse({
-    description: 'Engines, projections and their lag. 503 when a projection has failed or an engine is down.',
+    description:
+      'Engines, projections and their lag. 503 when a projection has failed (its `failure` names the event it ' +
+      'stopped at: type, eventId, stream, position, and the error) or an engine is down.',
   })
   async health(@Res({ passthrough: true }) reply: { status(code: number): unknown }) {
     let status: 'ok' | 'degraded' = 'ok';
@@ -28,7 +30,7 @@ export class HealthController {
     let error: string | undefined;
     try {
       projections = await this.host.status();
-      if (projections.projections.some((p) => p.state === 'failed')) status = 'degraded';
+      if (projections.projections.some((p) => p.state === 'failed' || p.failure)) status = 'degraded';
     } catch (err) {
       status = 'degraded';
       error = (err as Error).message;

@@ -107,6 +107,8 @@ export class UsageIngest {
    * PURSER_INGEST_MAX_LAG positions behind, wait before appending, at most PURSER_INGEST_MAX_WAIT_MS. Under sustained
    * load faster than they can follow, ingest slows to their pace instead of letting reports and quota counts fall
    * ever further behind. Past the bound (a stopped worker), usage is recorded anyway: nothing is refused or lost.
+   * A failed projection is not waited on at all (ProjectionHost.lagFor leaves it out and logs it once): one event it
+   * cannot handle must not slow every tenant's ingest; /health names it and the event it stopped at.
    */
   private async backpressure(): Promise<void> {
     const max = BigInt(this.config.ingestMaxLag);
