@@ -11,6 +11,8 @@ const RULES_BEYOND_THE_SCHEMA = [
   /^invalid cursor$/, // cursors are opaque: only a nextCursor is one
   /^occurredAt is (before 2000-01-01|more than 5 minutes in the future)$/,
   /^itemId needs itemType$/,
+  // Month lengths are in the date pattern; 29 February of a common year is the one calendar rule beyond it.
+  /^(from|to|asOf|occurredAt|effectiveFrom) is not a real date and time/,
   /^to must be after from$/,
   /^an? \w+ report covers at most \d+ days$/,
   /^a (tokens|requests) limit must be a whole number$/,

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Inject, Res } from '@nestjs/common';
-import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiExcludeEndpoint, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, EventStore, MESSAGE_BUS, MessageBus, READ_STORE, ReadStore } from '@purser/core';
 import { ProjectionHost } from './projection-host';
 import { Metrics } from './metrics';
@@ -24,6 +24,7 @@ export class HealthController {
       'Engines, projections and their lag. 503 when a projection has failed (its `failure` names the event it ' +
       'stopped at: type, eventId, stream, position, and the error) or an engine is down.',
   })
+  @ApiResponse({ status: 503, description: 'Degraded: the same body with status "degraded" (see 200)' })
   async health(@Res({ passthrough: true }) reply: { status(code: number): unknown }) {
     let status: 'ok' | 'degraded' = 'ok';
     let projections: Awaited<ReturnType<ProjectionHost['status']>> | null = null;

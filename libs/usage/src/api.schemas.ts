@@ -103,16 +103,32 @@ registerApiSchemas({
           reason: { type: 'string' },
         },
       },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['eventId', 'status', 'position', 'reason', 'fingerprint', 'storedFingerprint'],
+        description:
+          'In a batch: this eventId is already recorded in the org with another payload; the stored record (at position) stands',
+        properties: {
+          eventId: { type: 'string' },
+          status: { type: 'string', enum: ['conflict'] },
+          position: ApiSchemas.position,
+          reason: { type: 'string' },
+          fingerprint: { type: 'string', description: 'Of the payload sent' },
+          storedFingerprint: { type: 'string', description: 'Of the payload recorded' },
+        },
+      },
     ],
   },
   IngestResult: {
     type: 'object',
     additionalProperties: false,
-    required: ['results', 'recorded', 'duplicates', 'rejected', 'position'],
+    required: ['results', 'recorded', 'duplicates', 'conflicts', 'rejected', 'position'],
     properties: {
       results: { type: 'array', items: apiRef('UsageOutcome') },
       recorded: { type: 'integer', minimum: 0 },
       duplicates: { type: 'integer', minimum: 0 },
+      conflicts: { type: 'integer', minimum: 0, description: 'Already recorded with another payload' },
       rejected: { type: 'integer', minimum: 0 },
       position: { ...ApiSchemas.position, nullable: true },
     },

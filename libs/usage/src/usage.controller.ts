@@ -51,13 +51,13 @@ export class UsageController {
       'A batch: the outcome of each event (some may be rejected); or a single event already recorded (duplicate)',
     schema: { oneOf: [UsageSchemas.ingestResult, UsageSchemas.outcome] },
   })
-  @ApiErrors(422)
+  @ApiErrors(409, 422)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Record usage: one event, or a batch of up to 1,000 ({"events": [...]} or a JSON array)',
     description:
       'Each event carries a client-chosen eventId: the same eventId sent again, over HTTP or Kafka, is recorded once. ' +
-      'A batch answers 200 with recorded / duplicate / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 400 or 422.',
+      'A batch answers 200 with recorded / duplicate / conflict / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 409 (its eventId already recorded with another payload: both fingerprints in details), 400 or 422.',
   })
   @ApiBody({ schema: UsageSchemas.request, examples: { single: { value: EXAMPLE } } })
   async record(

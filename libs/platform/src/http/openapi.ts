@@ -6,7 +6,7 @@ import { ID_PATTERN } from './ids';
 /**
  * The OpenAPI document is the contract: every operation's parameters, bodies, success and error responses, with
  * the validators' own patterns. Routes declare what is theirs (`@ApiErrors(404, 409)`, response schemas); the
- * builder adds what every route shares (400, 401, 500; 503 where a query waits for `minPosition`; 413 and 415
+ * builder adds what every route shares (400, 401, 403, 500; 503 where a query waits for `minPosition`; 413 and 415
  * where a body is read), the security of each operation and the canonical header parameters.
  */
 
@@ -38,7 +38,7 @@ export const ERROR_BODY_SCHEMA: Schema = {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: malformed JSON, a field or parameter that breaks its schema (details name each one)',
   401: 'Missing or wrong bearer token (when the server requires one)',
-  403: 'Not allowed',
+  403: 'The caller may not do this: the route\'s permission is not granted in this org',
   404: 'Unknown org, team, user, quota or reservation (details name which)',
   409: 'Conflict: a duplicate, a stale If-Match revision or a state that forbids it',
   413: 'Body too large (16 MiB)',
@@ -53,7 +53,7 @@ export function errorResponse(status: number, description = ERROR_DESCRIPTIONS[s
   return { description, content: { 'application/json': { schema: { $ref: ERROR_REF } } } };
 }
 
-/** The error statuses a route answers beyond the ones every route shares (400, 401, 500; 503 with minPosition). */
+/** The error statuses a route answers beyond the ones every route shares (400, 401, 403, 500; 503 with minPosition). */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>
@@ -138,7 +138,7 @@ export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
       op.security = open ? [] : [{ bearer: [] }];
       const responses: Record<string, any> = op.responses ?? {};
       if (!open) {
-        const shared = [400, 401, 500];
+        const shared = [400, 401, 403, 500];
         if (op.parameters.some((p: Parameter) => p.in === 'query' && p.name === 'minPosition'))
           shared.push(503);
         if (op.requestBody) shared.push(413, 415);
