@@ -4,10 +4,7 @@ const base = {
   testEnvironment: 'node',
   transform: {
     '^.+\\.ts$': ['@swc/jest', { swcrc: true }],
-    // ESM-only dependencies (content-disposition 3, pulled in by @fastify/static) run as CommonJS under Jest.
-    '^.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(content-disposition)/)'],
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@purser/([^/]+)$': '<rootDir>/libs/$1/src',

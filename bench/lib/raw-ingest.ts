@@ -125,7 +125,7 @@ function apiPhase(db: Database.Database, bodies: Buffer[], dir: RawDirectory) {
       const teamPath = dir.teamPath(u.userId);
       const data = usageRecordedData(u, teamPath[0] ?? null, teamPath, dir);
       const metadata = {
-        eventId: usageEventId(u.eventId),
+        eventId: usageEventId(u.orgId, u.eventId),
         correlationId: 'raw-floor',
         causationId: null,
         actor: { type: 'agent', id: 'raw-floor' },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { KafkaBus } from '@purser/engines';
+import { KafkaBus } from '@purser/engines/kafka/kafka-bus';
 import { usageConsumerGroup } from '@purser/usage';
 import { HttpClient } from '../lib/http';
 import { AppProcess, cpuMicrosPer, cpuMs, startApp } from '../lib/processes';

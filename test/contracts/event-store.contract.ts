@@ -4,6 +4,8 @@ import {
   EventFilter,
   EventStore,
   EventToAppend,
+  OnceEvent,
+  OnceWrite,
   RecordedEvent,
   WrongExpectedVersionError,
 } from '@purser/core';
@@ -160,6 +162,125 @@ export function eventStoreContract(
       const again = await store.append(s, retried, 0n);
       expect(again.position).toBe(first.position);
       expect(await store.readStream(s)).toHaveLength(3);
+    });
+  });
+
+  describe('append once by key (idempotent appends)', () => {
+    /** A write of `key` in `scope`: its event id derives from both, its fingerprint from the amount. */
+    const once = (
+      scope: string,
+      key: string,
+      amount: string,
+      formerly?: OnceWrite['formerly'],
+    ): OnceWrite => {
+      const base = usageEvent(amount, { eventId: `once/${run}/${scope}/${key}`, orgId: scope });
+      const event = { ...base, metadata: { ...base.metadata, fingerprint: `fp-${amount}` } } as OnceEvent;
+      return { scope, key, streamId: `${run}once-${scope}`, event, ...(formerly ? { formerly } : {}) };
+    };
+    const scope = () => `${run}org${++n}`;
+    const amountAt = async (streamId: string, position: bigint) =>
+      ((await store.readStream(streamId)).find((e) => e.position === position)?.data as { amount: string })
+        ?.amount;
+
+    it('given a key recorded in one scope, when the same key comes in another scope, then it is recorded there too', async () => {
+      const [a, b] = [scope(), scope()];
+      const start = await store.headPosition();
+      const [first] = await store.appendOnce([once(a, 'dup-1', '1.00')]);
+      const [second] = await store.appendOnce([once(b, 'dup-1', '2.00')]);
+      expect(first).toMatchObject({ status: 'recorded' });
+      expect(second).toMatchObject({ status: 'recorded' });
+      expect(second.position).toBeGreaterThan(first.position);
+      expect(await amountAt(first.streamId, first.position)).toBe('1.00');
+      expect(await amountAt(second.streamId, second.position)).toBe('2.00');
+      // Records are found through readAll by their stream as a prefix, whatever stream the engine gave them.
+      const read = await store.readAll({ after: start, filter: { streamPrefixes: [`${run}once-${a}`] } });
+      expect(read.events.map((e) => e.position)).toEqual([first.position]);
+    });
+
+    it('given a recorded key, when it comes again in its scope, then it is a duplicate at the stored position and nothing is written', async () => {
+      const a = scope();
+      const [first] = await store.appendOnce([once(a, 'k', '1.00')]);
+      const head = await store.headPosition();
+      const again = await store.appendOnce([once(a, 'k', '1.00'), once(a, 'k', '1.00')]);
+      expect(again).toEqual([
+        { status: 'duplicate', streamId: first.streamId, position: first.position },
+        { status: 'duplicate', streamId: first.streamId, position: first.position },
+      ]);
+      expect(await store.headPosition()).toBe(head);
+    });
+
+    it('given a recorded key, when it comes again with another payload, then it differs, with the stored fingerprint, and nothing is written', async () => {
+      const a = scope();
+      const [first] = await store.appendOnce([once(a, 'k', '1.00')]);
+      const head = await store.headPosition();
+      const [other] = await store.appendOnce([once(a, 'k', '9.99')]);
+      expect(other).toEqual({
+        status: 'differs',
+        streamId: first.streamId,
+        position: first.position,
+        storedFingerprint: 'fp-1.00',
+      });
+      expect(await store.headPosition()).toBe(head);
+      expect(await amountAt(first.streamId, first.position)).toBe('1.00');
+    });
+
+    it('given a mixed call, then the outcomes come in the order of the writes, and a key repeated in it is recorded once', async () => {
+      const a = scope();
+      const [stored] = await store.appendOnce([once(a, 'stored', '1')]);
+      const out = await store.appendOnce([
+        once(a, 'new-1', '1'),
+        once(a, 'stored', '1'),
+        once(a, 'stored', '2'),
+        once(a, 'new-2', '2'),
+        once(a, 'new-1', '3'),
+        once(a, 'new-1', '1'),
+      ]);
+      expect(out.map((o) => o.status)).toEqual([
+        'recorded',
+        'duplicate',
+        'differs',
+        'recorded',
+        'differs',
+        'duplicate',
+      ]);
+      expect(out[1].position).toBe(stored.position);
+      expect(out[4]).toMatchObject({ position: out[0].position, storedFingerprint: 'fp-1' });
+      expect(out[5].position).toBe(out[0].position);
+      expect(await amountAt(out[3].streamId, out[3].position)).toBe('2');
+    });
+
+    it('given writers racing on one key, then exactly one records it and the others answer its position', async () => {
+      const a = scope();
+      const outs = (
+        await Promise.all(Array.from({ length: 10 }, () => store.appendOnce([once(a, 'race', '1')])))
+      ).flat();
+      const recorded = outs.filter((o) => o.status === 'recorded');
+      expect(recorded).toHaveLength(1);
+      expect(outs.every((o) => o.position === recorded[0].position)).toBe(true);
+    });
+
+    it('given a record stored by a plain append before (no fingerprint), when its key comes, then it is found in its scope only and fingerprinted by the caller', async () => {
+      const [a, b] = [scope(), scope()];
+      const legacyStream = stream('legacy');
+      const legacyId = `legacy/${run}/${a}/k`;
+      const legacy = await store.append(
+        legacyStream,
+        [usageEvent('5', { eventId: legacyId, orgId: a })],
+        'no_stream',
+      );
+      const formerly = [{ streamId: legacyStream, eventId: legacyId }];
+      const fingerprintOf = (e: RecordedEvent) => `fp-${(e.data as { amount: string }).amount}`;
+      const head = await store.headPosition();
+      expect(await store.appendOnce([once(a, 'k', '5', formerly)], { fingerprintOf })).toEqual([
+        { status: 'duplicate', streamId: legacyStream, position: legacy.position },
+      ]);
+      expect(await store.appendOnce([once(a, 'k', '6', formerly)], { fingerprintOf })).toEqual([
+        { status: 'differs', streamId: legacyStream, position: legacy.position, storedFingerprint: 'fp-5' },
+      ]);
+      expect(await store.headPosition()).toBe(head);
+      // Another scope naming the same former location does not see a's record.
+      const [other] = await store.appendOnce([once(b, 'k', '5', formerly)], { fingerprintOf });
+      expect(other.status).toBe('recorded');
     });
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '@purser/platform';
 import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
+import { contractOf } from './openapi';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -21,7 +22,16 @@ export interface ApiResponse<T = any> {
 
 export type Api = ReturnType<typeof apiClient>;
 
-export function apiClient(base: string, defaultHeaders: Record<string, string> = {}) {
+/**
+ * An HTTP client for the e2e suites. Every response is checked against the OpenAPI document the server serves
+ * (test/support/openapi.ts): an undocumented status, a body that breaks its schema, or an accepted request body
+ * the document refuses fails the request (pass `{ contract: false }` only for a client that must not check).
+ */
+export function apiClient(
+  base: string,
+  defaultHeaders: Record<string, string> = {},
+  options: { contract?: boolean } = {},
+) {
   const call = async <T = any>(
     method: string,
     path: string,
@@ -43,6 +53,18 @@ export function apiClient(base: string, defaultHeaders: Record<string, string> =
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       /* not JSON: keep the text */
+    }
+    if (options.contract !== false) {
+      const problems = (await contractOf(base)).check({
+        method,
+        path,
+        requestBody: body,
+        status: res.status,
+        contentType: res.headers.get('content-type'),
+        body: parsed,
+      });
+      if (problems.length)
+        throw new Error(`response differs from the OpenAPI document:\n${problems.join('\n')}`);
     }
     return { status: res.status, body: parsed as T, headers: res.headers };
   };

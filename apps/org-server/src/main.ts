@@ -13,7 +13,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel, { app: 'org-server' });
+  const logger = createLogger(config.logLevel, { app: 'org-server' }, { format: config.logFormat });
   const server = await startOrgServer(config, logger);
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {

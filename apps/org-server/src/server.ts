@@ -1,12 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import {
-  closeEngines,
-  createEngines,
-  createHttpApp,
-  createLogger,
-  PurserConfig,
-  PurserLogger,
-} from '@purser/platform';
+import { createHttpApp, createLogger, PurserConfig, PurserLogger } from '@purser/platform';
+import { closeEngines, createEngines } from '@purser/engines';
 import { OrgServerModule } from './app.module';
 
 export interface RunningServer {

@@ -1,12 +1,6 @@
 import 'reflect-metadata';
-import {
-  ConfigError,
-  closeEngines,
-  createEngines,
-  createHttpApp,
-  createLogger,
-  loadConfig,
-} from '@purser/platform';
+import { ConfigError, createHttpApp, createLogger, loadConfig } from '@purser/platform';
+import { closeEngines, createEngines } from '@purser/engines';
 import { WorkerModule } from './worker.module';
 
 async function main(): Promise<void> {
@@ -20,7 +14,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const logger = createLogger(config.logLevel, { app: 'worker' });
+  const logger = createLogger(config.logLevel, { app: 'worker' }, { format: config.logFormat });
   const engines = await createEngines(config, logger);
   const app = await createHttpApp(WorkerModule.forRoot({ config, logger, engines, http: true }), {
     config,

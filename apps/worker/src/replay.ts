@@ -1,14 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import {
-  ConfigError,
-  NestPinoLogger,
-  ProjectionHost,
-  closeEngines,
-  createEngines,
-  createLogger,
-  loadConfig,
-} from '@purser/platform';
+import { ConfigError, NestPinoLogger, ProjectionHost, createLogger, loadConfig } from '@purser/platform';
+import { closeEngines, createEngines } from '@purser/engines';
 import { WorkerModule } from './worker.module';
 
 /**

@@ -1,4 +1,4 @@
-import { EventToAppend, RecordedEvent } from './events';
+import { EventMetadata, EventToAppend, RecordedEvent } from './events';
 
 export const EVENT_STORE = Symbol('EventStore');
 
@@ -65,25 +65,107 @@ export interface Subscription {
 }
 
 /**
+ * An event recorded at most once per (scope, key), whatever the engine. Its metadata carries the fingerprint of its
+ * business payload (the caller's hash of its canonical form, e.g. sha256 hex), so that a replay of the key can be told
+ * apart from a different payload reusing it.
+ */
+export type OnceEvent = EventToAppend & { metadata: EventMetadata & { fingerprint: string } };
+
+/** An event stored by a plain append before its caller used appendOnce, that still counts as the key's record. */
+export interface FormerRecord {
+  streamId: string;
+  /** Its store-level event id (metadata.eventId). */
+  eventId: string;
+}
+
+export interface OnceWrite {
+  /**
+   * Whose key it is: the tenant (usage: the org). The same key in two scopes is two records. A stored record belongs
+   * to a scope by its metadata.orgId.
+   */
+  scope: string;
+  /** The caller's idempotency key (usage: the client's eventId), unique within its scope. */
+  key: string;
+  /** The stream the record belongs to (see appendOnce for where each engine puts it). */
+  streamId: string;
+  /** The record. Its metadata.eventId follows the rule of every append (unique in the store, stable on retries). */
+  event: OnceEvent;
+  /**
+   * Where a record of this key may have been stored by plain appends before (a data layout kept readable). A match
+   * is an event with that id in that stream whose metadata.orgId is the scope; it answers like a stored record and
+   * nothing is written. SQLite finds the id anywhere in the stream; EventStoreDB looks at the stream's first event
+   * (its former layout held one record per stream).
+   */
+  formerly?: FormerRecord[];
+}
+
+/** What appendOnce did with one write. `streamId` and `position` locate the key's record (new or stored). */
+export type OnceOutcome =
+  /** The key was new in its scope: the event is stored. */
+  | { status: 'recorded'; streamId: string; position: bigint }
+  /** The key was already recorded with the same fingerprint: nothing written. */
+  | { status: 'duplicate'; streamId: string; position: bigint }
+  /** The key was already recorded with another payload: nothing written; the stored record's fingerprint. */
+  | { status: 'differs'; streamId: string; position: bigint; storedFingerprint: string };
+
+export interface AppendOnceOptions {
+  /**
+   * The fingerprint of a stored record that carries none (stored before fingerprints, or by a plain append). Without
+   * it such a record counts as the same payload (a duplicate).
+   */
+  fingerprintOf?: (stored: RecordedEvent) => string;
+}
+
+/**
+ * The answer of appendOnce for a key whose record is stored: a duplicate when the fingerprints are equal, else
+ * differs with the stored one. For the adapters.
+ */
+export function replayOutcome(
+  stored: RecordedEvent,
+  event: OnceEvent,
+  options: AppendOnceOptions = {},
+): OnceOutcome {
+  const own = (stored.metadata as { fingerprint?: unknown }).fingerprint;
+  const fingerprint =
+    typeof own === 'string' ? own : (options.fingerprintOf?.(stored) ?? event.metadata.fingerprint);
+  const at = { streamId: stored.streamId, position: stored.position };
+  return fingerprint === event.metadata.fingerprint
+    ? { status: 'duplicate', ...at }
+    : { status: 'differs', ...at, storedFingerprint: fingerprint };
+}
+
+/**
  * The event store port. All adapters pass test/contracts/event-store.contract.ts.
  *
  * - append is atomic (all of its events or none), checks the expected revision and fails with
  *   WrongExpectedVersionError, and is idempotent: appending again events whose ids are already stored in
  *   that stream writes nothing and answers the original result.
+ * - appendOnce records each event at most once per (scope, key), identically on every engine (see there).
  * - system events (ESDB '$'-prefixed types and streams) are never returned.
  */
 export interface EventStore {
   readonly name: string;
-  /**
-   * True when an event id can be stored only once in the whole store, whatever the stream (SQLite: a unique index);
-   * appending it again to its own stream is an idempotent replay, to another stream a ConflictError. False when ids
-   * are idempotent only within a stream and only as the server guarantees it (EventStoreDB): callers that need
-   * exactly-once by id across any number of retries use one stream per id with expected "no_stream".
-   */
-  readonly uniqueEventIds: boolean;
   append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult>;
   /** Independent appends, each atomic on its own; one outcome per write, in order. */
   appendMany(writes: StreamWrite[]): Promise<StreamWriteOutcome[]>;
+  /**
+   * Idempotent appends by a caller's key: each write's event is stored unless its key is already recorded in its
+   * scope, and the answer says which (one outcome per write, in order): recorded, duplicate (same fingerprint), or
+   * differs (another fingerprint: the stored one is given, nothing is written). Keys are scoped: the same key in
+   * two scopes is two records, and nothing about one scope's keys shows in another's answers. Exactly once holds
+   * under any number of retries and concurrent callers, also across processes; a key repeated within one call is
+   * recorded by its first write and answered for the later ones as a replay of it.
+   *
+   * Where the record goes: SQLite appends it to `streamId` (a key table in the same transaction guards the scope
+   * and key); EventStoreDB, which has no index across a stream, gives each record a stream of its own,
+   * `<streamId>|<scope>|<key>` (scope and key URI-encoded), appended with expected "no stream". The outcome names
+   * the stream; read records through readAll (by event type, or by `streamId` as a stream prefix), not by
+   * reading `streamId`.
+   *
+   * A malformed write (an invalid stream id, an event id already used by another record) rejects the call; on
+   * EventStoreDB other writes of the call may be stored by then. Calling again is safe: appendOnce is idempotent.
+   */
+  appendOnce(writes: OnceWrite[], options?: AppendOnceOptions): Promise<OnceOutcome[]>;
   /** The stream's events in revision order; [] when the stream does not exist. */
   readStream(
     streamId: string,

@@ -14,3 +14,6 @@ export * from './projection';
 export * from './money';
 export * from './periods';
 export * from './ids';
+export * from './clock';
+export * from './instants';
+export * from './auth.port';

@@ -3,7 +3,9 @@ import {
   canonicalDecimal,
   convertNanos,
   formatNanos,
+  isCurrency,
   parseDecimal,
+  parseFigure,
   parseRate,
   toNanos,
 } from './money';
@@ -37,5 +39,29 @@ describe('exact money', () => {
       '1.234567891',
     );
     expect(parseRate('0')).toBeNull();
+  });
+
+  it('given stored figures past the input bound (sums, conversions), when read back, then they stay exact', () => {
+    // Two of the largest accepted amounts in one bucket: 19 integer digits, which used to stop the projection.
+    const largest = '999999999999999999.999999999';
+    expect(addDecimal(largest, largest)).toBe('1999999999999999999.999999998');
+    expect(parseDecimal('1999999999999999998')).toBeNull(); // still refused as input
+    expect(toNanos('1999999999999999998')).toBe(1999999999999999998n * 10n ** 9n);
+    // The largest amount at the largest rate: 31 integer digits.
+    const converted = formatNanos(convertNanos(toNanos(largest), parseRate('999999999999.999999999999')!));
+    expect(converted).toBe('999999999999999999999998999000'); // 1e30 - 1e6 - 1e3 + 1e-21, rounded to 9 places
+    expect(formatNanos(toNanos(converted))).toBe(converted);
+    const huge = '1' + '0'.repeat(60) + '.000000001';
+    expect(formatNanos(toNanos(huge) * 3n)).toBe('3' + '0'.repeat(60) + '.000000003');
+    for (const bad of ['', '1.', '.5', '1e3', '0.0000000001', '1,5', 'NaN', ' 1']) {
+      expect(parseFigure(bad)).toBeNull();
+      expect(() => toNanos(bad)).toThrow(RangeError);
+    }
+  });
+
+  it('given ISO 4217 codes the runtime ICU list may lack, then they are currencies; made-up codes are not', () => {
+    for (const code of ['USD', 'EUR', 'VED', 'CLF', 'XAU', 'XTS', 'XXX', 'ZWG'])
+      expect(isCurrency(code)).toBe(true);
+    for (const code of ['ABC', 'usd', 'US', 'USDX', '', 42, null]) expect(isCurrency(code)).toBe(false);
   });
 });

@@ -2,9 +2,11 @@ import { EventEmitter } from 'node:events';
 import { RecordedEvent } from './events';
 import { AllBatch, EventFilter, EventStore, Subscription } from './event-store.port';
 import { CollectionSpec, ReadStore } from './read-store.port';
-import { NotReadyError } from './errors';
-import { padPosition, parsePosition } from './position';
+import { padPosition } from './position';
 import { EventRegistry } from './registry';
+import { CheckpointStore, ProjectionFailure, describeFailure } from './checkpoints';
+
+export * from './checkpoints';
 
 /**
  * A projection turns events into read models. It is delivered events at least once, in position order,
@@ -17,11 +19,12 @@ export interface Projection {
   /** Collections it owns: created at start, dropped on rebuild. */
   readonly collections: CollectionSpec[];
   handle(events: RecordedEvent[], store: ReadStore): Promise<void>;
-  /** Forget any in-memory state; called when the projection is rebuilt from zero. */
+  /**
+   * Forget any in-memory state (caches of what it wrote); called when the projection is rebuilt from zero, and
+   * before a failed batch is delivered again (what it had cached may be ahead of what reached the read store).
+   */
   reset?(): void;
 }
-
-export const CHECKPOINTS = 'projection_checkpoints';
 
 /** `_pos` guard for idempotent updates: apply only if the document has not seen this position yet. */
 export function positionGuard(position: bigint): { _pos: { $lt: string } } {
@@ -35,6 +38,19 @@ export interface ProjectionStatus {
   state: 'starting' | 'running' | 'stopped' | 'failed' | 'rebuilding';
   lastEventAt: string | null;
   error?: string;
+  /** Set while the projection is failed (it is retried meanwhile); cleared once it handles the event. */
+  failure?: ProjectionFailure;
+}
+
+/** A failed handler's error with the batch it failed on (and the event, when it is known). */
+class BatchError extends Error {
+  constructor(
+    override readonly cause: unknown,
+    readonly events: RecordedEvent[],
+    readonly event: RecordedEvent | null,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
 }
 
 export interface Logger {
@@ -43,42 +59,14 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-/** Checkpoints: one document per projection, the position as a zero-padded decimal string, updated compare-and-set. */
-export class CheckpointStore {
-  constructor(private readonly store: ReadStore) {}
-
-  async init(): Promise<void> {
-    await this.store.ensureCollection({ name: CHECKPOINTS });
-  }
-
-  async get(name: string): Promise<bigint> {
-    const doc = await this.store.get<{ _id: string; position: string }>(CHECKPOINTS, name);
-    return doc ? parsePosition(doc.position) : -1n;
-  }
-
-  /** Moves the checkpoint forward only; returns false when it was already at or past `position`. */
-  async advance(name: string, position: bigint): Promise<boolean> {
-    const padded = padPosition(position);
-    const res = await this.store.update(
-      CHECKPOINTS,
-      name,
-      { $set: { position: padded, updatedAt: new Date().toISOString() } },
-      { upsert: true, guard: { position: { $lt: padded } } },
-    );
-    return res.matched || res.upserted;
-  }
-
-  async reset(name: string): Promise<void> {
-    await this.store.delete(CHECKPOINTS, name);
-  }
-}
-
 interface Running {
   projection: Projection;
   checkpoint: bigint;
   state: ProjectionStatus['state'];
   lastEventAt: string | null;
   error?: string;
+  /** Set while failed, kept over the restarts until the projection handles the event it failed on. */
+  failure?: ProjectionFailure;
   subscription?: Subscription;
   /** Consecutive failures (backoff); reset once a batch is handled. */
   failures: number;
@@ -149,14 +137,17 @@ export class ProjectionRunner {
     for (const p of this.projections) if (!only || only.includes(p.name)) await this.startOne(p);
   }
 
-  private async startOne(projection: Projection, failures = 0): Promise<void> {
-    const checkpoint = await this.checkpoints.get(projection.name);
+  private async startOne(projection: Projection, failures = 0, failure?: ProjectionFailure): Promise<void> {
+    // A failure saved by an earlier run stays reported until the projection gets past it (and then is cleared).
+    const { position: checkpoint, failure: saved } = await this.checkpoints.read(projection.name);
+    failure ??= saved ?? undefined;
     const run: Running = {
       projection,
       checkpoint,
-      state: 'running',
+      state: failure ? 'failed' : 'running',
       lastEventAt: null,
       failures,
+      failure,
       savedAt: 0,
     };
     this.running.set(projection.name, run);
@@ -175,35 +166,128 @@ export class ProjectionRunner {
   }
 
   /**
-   * A handler failed (a bug, or an engine down). The projection is marked failed (/health answers 503) and restarted
-   * from its last checkpoint after a backoff (0.5 s doubling to 30 s), so a transient outage heals by itself and
-   * nothing is skipped: the failed batch is delivered again.
+   * A handler failed (a bug, or an engine down). The projection is marked failed (/health answers 503 and names the
+   * event, its position and the error; so does the log) and restarted from its last checkpoint after a backoff
+   * (0.5 s doubling to 30 s), so a transient outage heals by itself and nothing is skipped: the failed batch is
+   * delivered again, one event at a time if it fails again, so the failure names the one event it stops at. It stays
+   * failed until that event is handled. The failure is saved next to the checkpoint for other processes' waiters.
    */
   private failed(run: Running, err: Error): void {
     if (this.running.get(run.projection.name) !== run || run.state === 'stopped') return;
+    const failure = this.failureOf(run, err);
     run.state = 'failed';
     run.error = err.message;
+    run.failure = failure;
     const delay = Math.min(30_000, 500 * 2 ** Math.min(run.failures, 6));
     this.logger.error(
-      { projection: run.projection.name, err: err.message, retryInMs: delay, failures: run.failures + 1 },
-      'projection failed; restarting from its checkpoint',
+      {
+        projection: run.projection.name,
+        err: err.message,
+        event: failure.event,
+        position: failure.position,
+        batch: failure.batch,
+        attempts: failure.attempts,
+        retryInMs: delay,
+      },
+      `${describeFailure(failure)}; restarting from its checkpoint`,
     );
+    this.checkpoints
+      .fail(run.projection.name, failure)
+      .catch((e: Error) =>
+        this.logger.warn(
+          { projection: run.projection.name, err: e.message },
+          'could not record the projection failure',
+        ),
+      );
     run.retry = setTimeout(() => {
       if (this.running.get(run.projection.name) !== run || run.state !== 'failed') return;
-      this.startOne(run.projection, run.failures + 1).catch((e: Error) => this.failed(run, e));
+      this.startOne(run.projection, run.failures + 1, run.failure).catch((e: Error) => this.failed(run, e));
     }, delay);
     run.retry.unref();
   }
 
+  private failureOf(run: Running, err: Error): ProjectionFailure {
+    const events = err instanceof BatchError ? err.events : [];
+    const event = err instanceof BatchError ? err.event : null;
+    const position = (event ?? events[0])?.position ?? run.checkpoint + 1n;
+    const previous = run.failure;
+    const same = previous && previous.position === position.toString() && previous.error === err.message;
+    return {
+      projection: run.projection.name,
+      error: err.message,
+      event: event
+        ? {
+            type: event.type,
+            eventId: event.metadata.eventId,
+            streamId: event.streamId,
+            position: event.position.toString(),
+          }
+        : null,
+      position: position.toString(),
+      batch: events.length
+        ? {
+            from: events[0].position.toString(),
+            to: events[events.length - 1].position.toString(),
+            events: events.length,
+          }
+        : null,
+      since: same ? previous.since : new Date().toISOString(),
+      attempts: previous ? previous.attempts + 1 : 1,
+    };
+  }
+
+  /** Hands a batch to the projection; a batch that fails again after a failure is retried one event at a time. */
+  private async handle(run: Running, events: RecordedEvent[]): Promise<void> {
+    try {
+      await run.projection.handle(events, this.store);
+      return;
+    } catch (err) {
+      if (events.length === 1 || !run.failure)
+        throw new BatchError(err, events, events.length === 1 ? events[0] : null);
+    }
+    run.projection.reset?.();
+    for (const e of events) {
+      try {
+        await run.projection.handle([e], this.store);
+      } catch (err) {
+        throw new BatchError(err, events, e);
+      }
+      if (e.position > run.checkpoint) {
+        run.checkpoint = e.position;
+        run.lastEventAt = e.metadata.occurredAt;
+        await this.save(run);
+      }
+    }
+  }
+
+  /** A failed projection handled what it had failed on: running again. */
+  private async recovered(run: Running): Promise<void> {
+    const failure = run.failure!;
+    run.failure = undefined;
+    run.error = undefined;
+    if (run.state === 'failed') run.state = 'running';
+    this.logger.info(
+      { projection: run.projection.name, position: failure.position, attempts: failure.attempts },
+      `projection ${run.projection.name} recovered past position ${failure.position}`,
+    );
+    await this.checkpoints
+      .clearFailure(run.projection.name)
+      .catch((e: Error) =>
+        this.logger.warn({ projection: run.projection.name, err: e.message }, 'could not clear the failure'),
+      );
+  }
+
   private async apply(run: Running, batch: AllBatch): Promise<void> {
     if (batch.events.length) {
-      await run.projection.handle(
+      if (run.failure) run.projection.reset?.();
+      await this.handle(
+        run,
         batch.events.map((e) => this.registry.upcast(e)),
-        this.store,
       );
       run.lastEventAt = batch.events[batch.events.length - 1].metadata.occurredAt;
     }
     run.failures = 0;
+    if (run.failure && batch.checkpoint >= BigInt(run.failure.position)) await this.recovered(run);
     if (batch.checkpoint <= run.checkpoint) return;
     run.checkpoint = batch.checkpoint;
     // A batch that changed nothing (only filtered-out events) moves the checkpoint in memory; it is saved at most
@@ -262,6 +346,7 @@ export class ProjectionRunner {
         state: run?.state ?? 'stopped',
         lastEventAt: run?.lastEventAt ?? null,
         ...(run?.error ? { error: run.error } : {}),
+        ...(run?.failure ? { failure: run.failure } : {}),
       };
     });
   }
@@ -273,6 +358,17 @@ export class ProjectionRunner {
 
   localCheckpoint(name: string): bigint | undefined {
     return this.running.get(name)?.checkpoint;
+  }
+
+  /** Whether this runner runs that projection (in any state but stopped), so its own status is authoritative. */
+  runs(name: string): boolean {
+    const run = this.running.get(name);
+    return !!run && run.state !== 'stopped';
+  }
+
+  /** The failure of a projection this runner runs, while it is failed. */
+  localFailure(name: string): ProjectionFailure | undefined {
+    return this.running.get(name)?.failure;
   }
 
   onAdvance(listener: () => void): () => void {
@@ -325,46 +421,5 @@ export class ProjectionRunner {
     const elapsedMs = Date.now() - started;
     if (previous) await this.startOne(projection);
     return { handled, elapsedMs };
-  }
-}
-
-/**
- * Read-your-own-writes: waits until the named projections have passed a position, using the local runner when
- * it runs them and the shared checkpoints otherwise (the worker may run them in another process).
- */
-export class PositionWaiter {
-  constructor(
-    private readonly checkpoints: CheckpointStore,
-    private readonly runner: ProjectionRunner | null,
-    private readonly pollMs = 25,
-  ) {}
-
-  async waitFor(position: bigint, projections: string[], timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const behind: string[] = [];
-      for (const name of projections) {
-        const local = this.runner?.isLocal(name) ? this.runner.localCheckpoint(name) : undefined;
-        const cp = local ?? (await this.checkpoints.get(name));
-        if (cp < position) behind.push(`${name} at ${cp}`);
-      }
-      if (!behind.length) return;
-      const left = deadline - Date.now();
-      if (left <= 0) {
-        throw new NotReadyError(
-          `read models have not caught up with position ${position} after ${timeoutMs} ms (${behind.join(', ')}); retry later`,
-          behind.map((b) => ({ field: 'minPosition', problem: 'projection behind', projection: b })),
-        );
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(this.pollMs, left));
-        const off = this.runner?.onAdvance(done);
-        function done() {
-          clearTimeout(timer);
-          off?.();
-          resolve();
-        }
-      });
-    }
   }
 }

@@ -17,6 +17,8 @@ export interface PurserConfig {
   /** How long the broker waits for a silent consumer (a crashed process) before giving its partitions away. */
   kafkaSessionTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** 'json': one JSON object a line (machines, log shippers). 'pretty': readable lines (a person at a terminal). */
+  logFormat: LogFormat;
   /** 'in-process': the API runs the projections too (embedded default). 'worker': apps/worker runs them. */
   projections: 'in-process' | 'worker';
   minPositionTimeoutMs: number;
@@ -47,6 +49,9 @@ export interface PurserConfig {
   workerProjections: string[] | null;
 }
 
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
 export const WORKER_TASKS = ['projections', 'consumers', 'sweeper'] as const;
 export type WorkerTask = (typeof WORKER_TASKS)[number];
 
@@ -58,7 +63,14 @@ export class ConfigError extends Error {
 
 const LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
+/**
+ * `terminal`: whether a person reads stdout (it is a TTY); it only decides LOG_FORMAT's default, so that logs stay
+ * JSON wherever no TTY is attached (containers, pipes, files, tests).
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  terminal: boolean = process.stdout.isTTY === true,
+): PurserConfig {
   const problems: string[] = [];
   const str = (k: string) => {
     const v = env[k];
@@ -147,6 +159,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): PurserConfig {
     kafkaClientId: str('KAFKA_CLIENT_ID') ?? 'purser',
     kafkaSessionTimeoutMs: int('KAFKA_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000),
     logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
+    logFormat: oneOf('LOG_FORMAT', LOG_FORMATS, terminal ? 'pretty' : 'json'),
     projections: oneOf('PURSER_PROJECTIONS', ['in-process', 'worker'] as const, 'in-process'),
     minPositionTimeoutMs: int('PURSER_MIN_POSITION_TIMEOUT_MS', 5000, 0, 60000),
     adminToken,

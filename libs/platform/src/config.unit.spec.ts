@@ -74,4 +74,14 @@ describe('configuration', () => {
       'PURSER_WORKER_PROJECTIONS="Expenditure!" must list projection names (comma-separated)',
     );
   });
+
+  it('given no LOG_FORMAT, then logs are readable on a terminal and JSON anywhere else; LOG_FORMAT overrides both', () => {
+    expect(loadConfig({}, false).logFormat).toBe('json');
+    expect(loadConfig({}, true).logFormat).toBe('pretty');
+    expect(loadConfig({ LOG_FORMAT: 'json' }, true).logFormat).toBe('json');
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }, false).logFormat).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'colour' })).toThrow(
+      'LOG_FORMAT="colour" must be one of: json, pretty',
+    );
+  });
 });

@@ -3,9 +3,11 @@ import { ApiExcludeEndpoint, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { EVENT_STORE, EventStore, MESSAGE_BUS, MessageBus, READ_STORE, ReadStore } from '@purser/core';
 import { ProjectionHost } from './projection-host';
 import { Metrics } from './metrics';
+import { Public } from './http/auth';
 
 /** Liveness/readiness with engines and projection lag; Prometheus metrics. */
 @ApiTags('operations')
+@Public()
 @Controller()
 export class HealthController {
   constructor(
@@ -18,7 +20,9 @@ export class HealthController {
 
   @Get('health')
   @ApiOkResponse({
-    description: 'Engines, projections and their lag. 503 when a projection has failed or an engine is down.',
+    description:
+      'Engines, projections and their lag. 503 when a projection has failed (its `failure` names the event it ' +
+      'stopped at: type, eventId, stream, position, and the error) or an engine is down.',
   })
   async health(@Res({ passthrough: true }) reply: { status(code: number): unknown }) {
     let status: 'ok' | 'degraded' = 'ok';
@@ -26,7 +30,7 @@ export class HealthController {
     let error: string | undefined;
     try {
       projections = await this.host.status();
-      if (projections.projections.some((p) => p.state === 'failed')) status = 'degraded';
+      if (projections.projections.some((p) => p.state === 'failed' || p.failure)) status = 'degraded';
     } catch (err) {
       status = 'degraded';
       error = (err as Error).message;

@@ -22,6 +22,12 @@ export class Metrics {
     labelNames: ['projection'] as const,
     registers: [this.registry],
   });
+  readonly projectionFailed = new Gauge({
+    name: 'purser_projection_failed',
+    help: '1 while a projection is failed (stopped at an event it cannot handle, retried with backoff), else 0',
+    labelNames: ['projection'] as const,
+    registers: [this.registry],
+  });
   readonly eventStoreHead = new Gauge({
     name: 'purser_event_store_head_position',
     help: 'Position of the last event in the event store',

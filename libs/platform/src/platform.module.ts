@@ -1,22 +1,31 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { CqrsModule } from '@nestjs/cqrs';
 import {
+  AUTHENTICATOR,
+  AUTHORIZER,
+  Authenticator,
+  Authorizer,
+  Clock,
   CommandExecutor,
   EVENT_STORE,
   EventRegistry,
   MESSAGE_BUS,
   PositionWaiter,
   READ_STORE,
+  systemClock,
 } from '@purser/core';
 import { PurserConfig } from './config';
 import { PurserLogger } from './logger';
-import { Engines } from './engines';
-import { CONFIG, LOGGER } from './tokens';
+import type { Engines } from '@purser/engines';
+import { CLOCK, CONFIG, LOGGER } from './tokens';
 import { ProjectionRegistry } from './projection-registry';
 import { PROJECTION_BATCH_SIZE, ProjectionHost, RUN_PROJECTIONS } from './projection-host';
 import { Metrics } from './metrics';
 import { HealthController } from './health.controller';
 import { ReadYourWrites } from './http/positions';
+import { ReadYourWritesInterceptor } from './http/reads';
+import { ActorGuard } from './http/context';
+import { AdminTokenAuthenticator, AllowAllAuthorizer } from './http/auth';
 
 export interface PlatformOptions {
   config: PurserConfig;
@@ -32,6 +41,12 @@ export interface PlatformOptions {
   projectionBatchSize?: number;
   /** Serve /health and /metrics (HTTP apps). */
   http: boolean;
+  /** The time of commands and queries (default: the system clock; tests pass fixedClock). */
+  clock?: Clock;
+  /** Who calls (default: the admin token, or user "anonymous" without one). */
+  authenticator?: Authenticator;
+  /** Whether they may (default: every authenticated caller may do everything). */
+  authorizer?: Authorizer;
 }
 
 /** The spine every bounded context stands on: engines behind ports, the event registry, commands, projections. */
@@ -47,6 +62,12 @@ export class PlatformModule {
       providers: [
         { provide: CONFIG, useValue: options.config },
         { provide: LOGGER, useValue: options.logger },
+        { provide: CLOCK, useValue: options.clock ?? systemClock },
+        {
+          provide: AUTHENTICATOR,
+          useValue: options.authenticator ?? new AdminTokenAuthenticator(options.config.adminToken),
+        },
+        { provide: AUTHORIZER, useValue: options.authorizer ?? new AllowAllAuthorizer() },
         { provide: EVENT_STORE, useValue: options.engines.eventStore },
         { provide: READ_STORE, useValue: options.engines.readStore },
         { provide: MESSAGE_BUS, useValue: options.engines.bus },
@@ -78,10 +99,15 @@ export class PlatformModule {
             }) as PositionWaiter,
         },
         ReadYourWrites,
+        ReadYourWritesInterceptor,
+        ActorGuard,
       ],
       exports: [
         CONFIG,
         LOGGER,
+        CLOCK,
+        AUTHENTICATOR,
+        AUTHORIZER,
         EVENT_STORE,
         READ_STORE,
         MESSAGE_BUS,
@@ -92,6 +118,8 @@ export class PlatformModule {
         Metrics,
         PositionWaiter,
         ReadYourWrites,
+        ReadYourWritesInterceptor,
+        ActorGuard,
         CqrsModule,
       ],
     };

@@ -3,8 +3,10 @@ import {
   EVENT_STORE,
   EventRegistry,
   EventStore,
+  ProjectionFailure,
   ProjectionRunner,
   READ_STORE,
+  describeFailure,
   ReadStore,
 } from '@purser/core';
 import { CONFIG, LOGGER } from './tokens';
@@ -24,6 +26,8 @@ export const PROJECTION_BATCH_SIZE = Symbol('ProjectionBatchSize');
 export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShutdown {
   private runner: ProjectionRunner | null = null;
   private metricsTimer: NodeJS.Timeout | null = null;
+  /** The failures lagFor has already logged (projection, position and error): one line per failure, not per call. */
+  private readonly skipLogged = new Set<string>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly events: EventStore,
@@ -83,31 +87,44 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /** Per projection: checkpoint, lag in positions and state; read from the shared checkpoints when run elsewhere. */
+  /**
+   * Per projection: checkpoint, lag in positions and state; read from the shared checkpoints when run elsewhere
+   * (state 'remote'). A failed projection carries its failure: the event it stopped at, its position, the error.
+   */
   async status(): Promise<{
     head: bigint;
-    projections: Array<{ name: string; checkpoint: string; lag: string; state: string; error?: string }>;
+    projections: Array<{
+      name: string;
+      checkpoint: string;
+      lag: string;
+      state: string;
+      error?: string;
+      failure?: ProjectionFailure;
+    }>;
   }> {
     const runner = this.get();
     const head = await this.events.headPosition();
     const out = [];
     for (const s of runner.status()) {
       const here = this.runsProjection(s.name);
-      const checkpoint = await this.checkpointOf(s.name);
+      const { position: checkpoint, failure } = await this.checkpointOf(s.name);
       const lag = head > checkpoint ? head - checkpoint : 0n;
       out.push({
         name: s.name,
         checkpoint: checkpoint.toString(),
         lag: lag.toString(),
         state: here ? s.state : 'remote',
-        ...(s.error ? { error: s.error } : {}),
+        ...(failure ? { error: failure.error, failure } : s.error ? { error: s.error } : {}),
       });
     }
     return { head, projections: out };
   }
 
   /**
-   * How far the slowest projection that handles this event type is behind the event store's head, in positions
-   * (0 when none does). From the local runner for the projections it runs, else from the shared checkpoints.
+   * How far the slowest healthy projection that handles this event type is behind the event store's head, in
+   * positions (0 when none does). From the local runner for the projections it runs, else from the shared
+   * checkpoints. A failed projection is left out (its lag only grows until someone fixes it; waiting on it would hold
+   * every caller for nothing), and logged once per failure.
    */
   async lagFor(eventType: string): Promise<bigint> {
     const names = this.projections
@@ -118,19 +135,43 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     const head = await this.events.headPosition();
     let slowest = head;
     for (const name of names) {
-      const cp = await this.checkpointOf(name);
-      if (cp < slowest) slowest = cp;
+      const { position, failure } = await this.checkpointOf(name);
+      if (failure) {
+        this.logSkipped(eventType, failure);
+        continue;
+      }
+      if (position < slowest) slowest = position;
     }
     return head - slowest;
   }
 
-  /** A projection's checkpoint: the runner's when this process runs it, else the one saved in the read store. */
-  private async checkpointOf(name: string): Promise<bigint> {
-    const runner = this.get();
-    return (
-      (this.runsProjection(name) ? runner.localCheckpoint(name) : undefined) ??
-      (await runner.checkpoints.get(name))
+  private logSkipped(eventType: string, failure: ProjectionFailure): void {
+    const key = `${failure.projection}|${failure.position}|${failure.error}`;
+    if (this.skipLogged.has(key)) return;
+    if (this.skipLogged.size >= 100) this.skipLogged.clear();
+    this.skipLogged.add(key);
+    this.logger.warn(
+      {
+        projection: failure.projection,
+        position: failure.position,
+        event: failure.event,
+        err: failure.error,
+        eventType,
+      },
+      `${describeFailure(failure)}; ${eventType} back-pressure does not wait on it while it is failed`,
     );
+  }
+
+  /**
+   * A projection's checkpoint and failure: the runner's when this process runs it, else the ones saved in the read
+   * store (the process running it records its failure next to its checkpoint).
+   */
+  private async checkpointOf(name: string): Promise<{ position: bigint; failure: ProjectionFailure | null }> {
+    const runner = this.get();
+    if (this.runsProjection(name) && runner.runs(name)) {
+      return { position: runner.localCheckpoint(name)!, failure: runner.localFailure(name) ?? null };
+    }
+    return runner.checkpoints.read(name);
   }
 
   async refreshMetrics(): Promise<void> {
@@ -139,6 +180,7 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
     for (const p of projections) {
       this.metrics.projectionCheckpoint.set({ projection: p.name }, Number(p.checkpoint));
       this.metrics.projectionLag.set({ projection: p.name }, Number(p.lag));
+      this.metrics.projectionFailed.set({ projection: p.name }, p.failure || p.state === 'failed' ? 1 : 0);
     }
   }
 }

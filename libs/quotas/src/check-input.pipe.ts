@@ -1,5 +1,5 @@
-import { Injectable, PipeTransform, ValidationPipe } from '@nestjs/common';
-import { validationException } from '@purser/platform';
+import { Injectable, PipeTransform } from '@nestjs/common';
+import { createValidationPipe } from '@purser/platform';
 import { CheckInput } from './quotas.service';
 import { ID, ITEM_ID, ITEM_TYPES, LIMIT, QuotaCheckDto } from './dto';
 
@@ -50,12 +50,7 @@ export function fastCheckInput(body: unknown): CheckInput | null {
 /** The check body: the fast path above, else class-validator with the app's global options. */
 @Injectable()
 export class CheckInputPipe implements PipeTransform<unknown, Promise<CheckInput>> {
-  private readonly fallback = new ValidationPipe({
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    transform: true,
-    exceptionFactory: validationException,
-  });
+  private readonly fallback = createValidationPipe();
 
   async transform(body: unknown): Promise<CheckInput> {
     return (

@@ -7,32 +7,51 @@ import {
   IsInt,
   IsObject,
   IsOptional,
-  IsString,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import {
+  CurrencyField,
+  CursorField,
+  DECIMAL_PATTERN,
+  DecimalField,
+  ID_PATTERN,
+  IdField,
+  INSTANT_PATTERN,
+  LimitField,
+  MinPositionField,
+} from '@purser/platform';
 
-export const ID = /^[A-Za-z0-9_-]{1,64}$/;
+export const ID = ID_PATTERN;
 export const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
 export const ITEM_TYPES = ['Agent', 'Tool', 'Assistant', 'Prompt'];
-export const LIMIT = /^\d{1,18}(\.\d{1,9})?$/;
-const POSITION = /^\d{1,20}$/;
+export const LIMIT = DECIMAL_PATTERN;
+const INSTANT = INSTANT_PATTERN;
+const AN_ID = '$property must be an id';
+
+const THRESHOLDS = {
+  type: 'array',
+  items: { type: 'integer', minimum: 1, maximum: 100 },
+  maxItems: 10,
+  description: 'Percentages of the limit that raise a warning, once per period',
+} as const;
+/** An instant with a zone (the decisions' from/to). */
+const INSTANT_QUERY = { type: String, pattern: INSTANT.source } as const;
 
 export class DefineQuotaDto {
-  @ApiProperty({ enum: ['Org', 'Team', 'User'] })
+  @ApiProperty({ type: String, enum: ['Org', 'Team', 'User'] })
   @IsIn(['Org', 'Team', 'User'])
   entityType: 'Org' | 'Team' | 'User';
 
-  @ApiProperty()
-  @Matches(ID, { message: 'entityId must be an id' })
+  @IdField({ message: AN_ID })
   entityId: string;
 
   @ApiPropertyOptional({
-    enum: ITEM_TYPES,
+    type: String,
+    enum: [...ITEM_TYPES, null],
     nullable: true,
     description: 'Only this item type (all when omitted)',
   })
@@ -41,35 +60,38 @@ export class DefineQuotaDto {
   @IsIn(ITEM_TYPES)
   itemType?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Only this item (needs itemType)' })
+  @ApiPropertyOptional({
+    type: String,
+    pattern: ITEM_ID.source,
+    nullable: true,
+    description: 'Only this item (needs itemType)',
+  })
   @IsOptional()
   @ValidateIf((o) => o.itemId !== null)
   @Matches(ITEM_ID, { message: 'itemId must be 1-128 characters of [A-Za-z0-9_.:/@-]' })
   itemId?: string | null;
 
-  @ApiProperty({ enum: ['cost', 'tokens', 'requests'] })
+  @ApiProperty({ type: String, enum: ['cost', 'tokens', 'requests'] })
   @IsIn(['cost', 'tokens', 'requests'])
   metric: 'cost' | 'tokens' | 'requests';
 
-  @ApiProperty({
+  @DecimalField({
     example: '100.00',
     description: 'Decimal string: base-currency amount for cost, a whole number otherwise',
   })
-  @IsString()
-  @Matches(LIMIT, { message: 'limit must be a non-negative decimal string' })
   limit: string;
 
-  @ApiPropertyOptional({ enum: ['day', 'week', 'month', 'none'], default: 'month' })
+  @ApiPropertyOptional({ type: String, enum: ['day', 'week', 'month', 'none'], default: 'month' })
   @IsOptional()
   @IsIn(['day', 'week', 'month', 'none'])
   period?: 'day' | 'week' | 'month' | 'none';
 
-  @ApiPropertyOptional({ enum: ['hard', 'soft'], default: 'hard' })
+  @ApiPropertyOptional({ type: String, enum: ['hard', 'soft'], default: 'hard' })
   @IsOptional()
   @IsIn(['hard', 'soft'])
   enforcement?: 'hard' | 'soft';
 
-  @ApiPropertyOptional({ type: [Number], default: [50, 80, 90] })
+  @ApiPropertyOptional({ ...THRESHOLDS, default: [50, 80, 90] })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
@@ -78,30 +100,30 @@ export class DefineQuotaDto {
   @Max(100, { each: true })
   thresholds?: number[];
 
-  @ApiPropertyOptional({ description: "For cost quotas: must be the org's base currency (the default)" })
-  @IsOptional()
-  @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code' })
+  @CurrencyField({
+    optional: true,
+    known: false,
+    description: "For cost quotas: must be the org's base currency (the default)",
+    message: 'currency must be an ISO 4217 code',
+  })
   currency?: string;
 }
 
 export class ChangeQuotaDto {
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Matches(LIMIT, { message: 'limit must be a non-negative decimal string' })
+  @DecimalField({ optional: true, message: 'limit must be a non-negative decimal string' })
   limit?: string;
 
-  @ApiPropertyOptional({ enum: ['day', 'week', 'month', 'none'] })
+  @ApiPropertyOptional({ type: String, enum: ['day', 'week', 'month', 'none'] })
   @IsOptional()
   @IsIn(['day', 'week', 'month', 'none'])
   period?: 'day' | 'week' | 'month' | 'none';
 
-  @ApiPropertyOptional({ enum: ['hard', 'soft'] })
+  @ApiPropertyOptional({ type: String, enum: ['hard', 'soft'] })
   @IsOptional()
   @IsIn(['hard', 'soft'])
   enforcement?: 'hard' | 'soft';
 
-  @ApiPropertyOptional({ type: [Number] })
+  @ApiPropertyOptional(THRESHOLDS)
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10)
@@ -112,18 +134,24 @@ export class ChangeQuotaDto {
 }
 
 export class EstimateDto {
-  @ApiPropertyOptional({ example: '0.05', description: 'Expected cost (needed by cost quotas)' })
-  @IsOptional()
-  @IsString()
-  @Matches(LIMIT, { message: 'estimate.amount must be a non-negative decimal string' })
+  @DecimalField({
+    optional: true,
+    example: '0.05',
+    description: 'Expected cost (needed by cost quotas)',
+    message: 'estimate.amount must be a non-negative decimal string',
+  })
   amount?: string;
 
-  @ApiPropertyOptional({ example: 'USD' })
-  @IsOptional()
-  @Matches(/^[A-Z]{3}$/, { message: 'estimate.currency must be an ISO 4217 code' })
+  @CurrencyField({ optional: true, known: false, message: 'estimate.currency must be an ISO 4217 code' })
   currency?: string;
 
-  @ApiPropertyOptional({ example: 1500, description: 'Expected tokens (needed by token quotas)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: 1_000_000_000_000,
+    example: 1500,
+    description: 'Expected tokens (needed by token quotas)',
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -132,20 +160,21 @@ export class EstimateDto {
 }
 
 export class QuotaCheckDto {
-  @ApiProperty()
-  @Matches(ID, { message: 'userId must be an id' })
+  @IdField({ message: AN_ID })
   userId: string;
 
-  @ApiPropertyOptional({ description: "The team the spend is for (default: the user's primary team)" })
-  @IsOptional()
-  @Matches(ID, { message: 'teamId must be an id' })
+  @IdField({
+    optional: true,
+    description: "The team the spend is for (default: the user's primary team)",
+    message: AN_ID,
+  })
   teamId?: string;
 
-  @ApiProperty({ enum: ITEM_TYPES })
+  @ApiProperty({ type: String, enum: ITEM_TYPES })
   @IsIn(ITEM_TYPES)
   itemType: string;
 
-  @ApiProperty({ example: 'research-agent' })
+  @ApiProperty({ type: String, pattern: ITEM_ID.source, example: 'research-agent' })
   @Matches(ITEM_ID, { message: 'itemId must be 1-128 characters of [A-Za-z0-9_.:/@-]' })
   itemId: string;
 
@@ -157,70 +186,50 @@ export class QuotaCheckDto {
 }
 
 export class QuotaListQuery {
-  @ApiPropertyOptional({ enum: ['Org', 'Team', 'User'] })
+  @ApiPropertyOptional({ type: String, enum: ['Org', 'Team', 'User'] })
   @IsOptional()
   @IsIn(['Org', 'Team', 'User'])
   entityType?: 'Org' | 'Team' | 'User';
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Matches(ID, { message: 'entityId must be an id' })
+  @IdField({ optional: true, message: AN_ID })
   entityId?: string;
 
-  @ApiPropertyOptional({ description: 'Wait until usage up to this position is counted' })
-  @IsOptional()
-  @Matches(POSITION, { message: 'minPosition must be a non-negative integer' })
+  @MinPositionField({ description: 'Wait until usage up to this position is counted (else 503)' })
   minPosition?: string;
 }
 
 export class PositionOnlyQuery {
-  @ApiPropertyOptional({ description: 'Wait until usage up to this position is counted' })
-  @IsOptional()
-  @Matches(POSITION, { message: 'minPosition must be a non-negative integer' })
+  @MinPositionField({ description: 'Wait until usage up to this position is counted (else 503)' })
   minPosition?: string;
 }
 
 export class DecisionsQuery {
-  @ApiPropertyOptional({ example: '2026-11-25T14:00:00Z' })
+  @ApiPropertyOptional({ ...INSTANT_QUERY, example: '2026-11-25T14:00:00Z', description: 'From (inclusive)' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/, { message: 'from must be an ISO-8601 instant' })
+  @Matches(INSTANT, { message: 'from must be an ISO-8601 instant' })
   from?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-25T15:00:00Z' })
+  @ApiPropertyOptional({ ...INSTANT_QUERY, example: '2026-11-25T15:00:00Z', description: 'To (exclusive)' })
   @IsOptional()
-  @Matches(/^\d{4}-\d{2}-\d{2}T[\d:.]+(Z|[+-]\d{2}:\d{2})$/, { message: 'to must be an ISO-8601 instant' })
+  @Matches(INSTANT, { message: 'to must be an ISO-8601 instant' })
   to?: string;
 
-  @ApiPropertyOptional({ default: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @LimitField({ default: 100, max: 1000 })
   limit?: number;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @CursorField()
   cursor?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Matches(POSITION, { message: 'minPosition must be a non-negative integer' })
+  @MinPositionField()
   minPosition?: string;
 }
 
 export class RefusalsQuery extends DecisionsQuery {
-  @ApiPropertyOptional({ description: 'Only checks made for this user' })
-  @IsOptional()
-  @Matches(ID, { message: 'userId must be an id' })
+  @IdField({ optional: true, description: 'Only checks made for this user', message: AN_ID })
   userId?: string;
 }
 
 export class AlertsQuery extends DecisionsQuery {
-  @ApiPropertyOptional({ description: 'Only this quota' })
-  @IsOptional()
-  @Matches(ID, { message: 'quotaId must be an id' })
+  @IdField({ optional: true, description: 'Only this quota', message: AN_ID })
   quotaId?: string;
 }

@@ -5,7 +5,6 @@ import {
   Get,
   Headers,
   HttpCode,
-  Inject,
   Param,
   Patch,
   Post,
@@ -13,20 +12,23 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CommandContext, Filter, NotFoundError, READ_STORE, ReadStore } from '@purser/core';
-import { Ctx, ReadYourWrites, errorBody, parseId, parseIfMatchVersion } from '@purser/platform';
+import { CommandContext } from '@purser/core';
+import { Ctx, IdPipe, ReadsProjections, Requires, errorBody, parseIfMatchVersion } from '@purser/platform';
+import { ApiResponse } from '@nestjs/swagger';
+import { ApiErrors } from '@purser/platform';
+import { QuotasSchemas } from './api.schemas';
 import {
   AlertsQuery,
   ChangeQuotaDto,
-  DecisionsQuery,
   DefineQuotaDto,
   PositionOnlyQuery,
   QuotaCheckDto,
   QuotaListQuery,
   RefusalsQuery,
 } from './dto';
-import { ALERTS, CheckInput, QuotasService, RESERVATIONS, REFUSALS } from './quotas.service';
+import { CheckInput, QuotasService } from './quotas.service';
 import { CheckInputPipe } from './check-input.pipe';
+import { QUOTA_DECISIONS_PROJECTION, QUOTA_USAGE_PROJECTION, QuotaQueries } from './queries';
 
 const IF_MATCH = {
   name: 'If-Match',
@@ -39,82 +41,101 @@ const IF_MATCH = {
 export class QuotasController {
   constructor(
     private readonly quotas: QuotasService,
-    private readonly ryw: ReadYourWrites,
-    @Inject(READ_STORE) private readonly store: ReadStore,
+    private readonly queries: QuotaQueries,
   ) {}
 
   @Post('quotas')
+  @Requires('quota.manage')
+  @ApiResponse({ status: 201, description: 'Defined', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiOperation({
     summary:
       'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item',
   })
-  define(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: DefineQuotaDto) {
-    parseId(orgId, 'orgId');
+  define(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: DefineQuotaDto) {
     return this.quotas.define(orgId, body, ctx);
   }
 
   @Get('quotas')
+  @Requires('quota.read')
+  @ReadsProjections(QUOTA_USAGE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'With their figures', schema: QuotasSchemas.list })
+  @ApiErrors(404)
   @ApiOperation({ summary: "The org's quotas with used, reserved and remaining for the period in force" })
-  async list(@Param('orgId') orgId: string, @Query() q: QuotaListQuery) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(q.minPosition, ['quota-usage']);
+  async list(@Param('orgId', IdPipe) orgId: string, @Query() q: QuotaListQuery) {
     return this.quotas.list(orgId, q);
   }
 
   @Get('quotas/:quotaId')
+  @Requires('quota.read')
+  @ReadsProjections(QUOTA_USAGE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'With its figures', schema: QuotasSchemas.quota })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'One quota with its current figures' })
-  async get(@Param('orgId') orgId: string, @Param('quotaId') quotaId: string, @Query() q: PositionOnlyQuery) {
-    parseId(orgId, 'orgId');
-    parseId(quotaId, 'quotaId');
-    await this.ryw.waitFor(q.minPosition, ['quota-usage']);
+  async get(
+    @Param('orgId', IdPipe) orgId: string,
+    @Param('quotaId', IdPipe) quotaId: string,
+    @Query() _q: PositionOnlyQuery,
+  ) {
     return this.quotas.get(orgId, quotaId);
   }
 
   @Patch('quotas/:quotaId')
+  @Requires('quota.manage')
+  @ApiResponse({ status: 200, description: 'Changed', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Change limit, period, enforcement or thresholds' })
   change(
     @Ctx() ctx: CommandContext,
-    @Param('orgId') orgId: string,
-    @Param('quotaId') quotaId: string,
+    @Param('orgId', IdPipe) orgId: string,
+    @Param('quotaId', IdPipe) quotaId: string,
     @Body() body: ChangeQuotaDto,
     @Headers('if-match') ifMatch?: string,
   ) {
-    parseId(orgId, 'orgId');
-    parseId(quotaId, 'quotaId');
     return this.quotas.change(orgId, quotaId, { ...body }, parseIfMatchVersion(ifMatch), ctx);
   }
 
   @Delete('quotas/:quotaId')
+  @Requires('quota.manage')
+  @ApiResponse({ status: 200, description: 'Removed', schema: QuotasSchemas.commandResult })
+  @ApiErrors(404, 409, 422)
   @ApiHeader(IF_MATCH)
   @ApiOperation({ summary: 'Remove a quota (its history is kept)' })
   remove(
     @Ctx() ctx: CommandContext,
-    @Param('orgId') orgId: string,
-    @Param('quotaId') quotaId: string,
+    @Param('orgId', IdPipe) orgId: string,
+    @Param('quotaId', IdPipe) quotaId: string,
     @Headers('if-match') ifMatch?: string,
   ) {
-    parseId(orgId, 'orgId');
-    parseId(quotaId, 'quotaId');
     return this.quotas.remove(orgId, quotaId, parseIfMatchVersion(ifMatch), ctx);
   }
 
   @Get('users/:userId/quotas')
+  @Requires('quota.read')
+  @ReadsProjections(QUOTA_USAGE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'With why each applies', schema: QuotasSchemas.userQuotas })
+  @ApiErrors(404)
   @ApiOperation({
     summary: "Every quota that applies to a user (theirs, their teams' and ancestors', the org's)",
   })
   async forUser(
-    @Param('orgId') orgId: string,
-    @Param('userId') userId: string,
-    @Query() q: PositionOnlyQuery,
+    @Param('orgId', IdPipe) orgId: string,
+    @Param('userId', IdPipe) userId: string,
+    @Query() _q: PositionOnlyQuery,
   ) {
-    parseId(orgId, 'orgId');
-    parseId(userId, 'userId');
-    await this.ryw.waitFor(q.minPosition, ['quota-usage']);
     return this.quotas.forUser(orgId, userId);
   }
 
   @Post('quota-checks')
+  @Requires('quota.check')
+  @ApiResponse({ status: 200, description: 'Allowed, with a reservation', schema: QuotasSchemas.check })
+  @ApiResponse({
+    status: 429,
+    description: 'Refused by a quota (the one error shape with the check result)',
+    schema: QuotasSchemas.refused,
+  })
+  @ApiErrors(404, 422)
   @HttpCode(200)
   @ApiOperation({
     summary:
@@ -125,12 +146,11 @@ export class QuotasController {
   @ApiBody({ type: QuotaCheckDto })
   async check(
     @Ctx() ctx: CommandContext,
-    @Param('orgId') orgId: string,
+    @Param('orgId', IdPipe) orgId: string,
     // Typed `unknown` so that the global ValidationPipe leaves it to CheckInputPipe (same rules, same 400).
     @Body(CheckInputPipe) body: unknown,
     @Res({ passthrough: true }) reply: { status(code: number): unknown },
   ) {
-    parseId(orgId, 'orgId');
     const res = await this.quotas.check(orgId, body as CheckInput, ctx);
     if (res.allowed) return res;
     reply.status(429);
@@ -143,85 +163,53 @@ export class QuotasController {
   }
 
   @Delete('quota-checks/:reservationId')
+  @Requires('quota.check')
+  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Released', schema: QuotasSchemas.release })
+  @ApiErrors(404, 409)
   @ApiOperation({ summary: 'Release a reservation the caller will not use' })
   async release(
     @Ctx() ctx: CommandContext,
-    @Param('orgId') orgId: string,
-    @Param('reservationId') reservationId: string,
-    @Query() q: PositionOnlyQuery,
+    @Param('orgId', IdPipe) orgId: string,
+    @Param('reservationId', IdPipe) reservationId: string,
+    @Query() _q: PositionOnlyQuery,
   ) {
-    parseId(orgId, 'orgId');
-    parseId(reservationId, 'reservationId');
-    await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
     return this.quotas.release(orgId, reservationId, ctx);
   }
 
   @Get('quota-checks/:reservationId')
+  @Requires('quota.read')
+  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'On each quota it holds', schema: QuotasSchemas.reservation })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'A reservation on each quota it holds: live, settled, released or expired' })
   async reservation(
-    @Param('orgId') orgId: string,
-    @Param('reservationId') reservationId: string,
-    @Query() q: PositionOnlyQuery,
+    @Param('orgId', IdPipe) orgId: string,
+    @Param('reservationId', IdPipe) reservationId: string,
+    @Query() _q: PositionOnlyQuery,
   ) {
-    parseId(orgId, 'orgId');
-    parseId(reservationId, 'reservationId');
-    await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
-    const page = await this.store.find(RESERVATIONS, { orgId, reservationId }, { limit: 100 });
-    if (!page.items.length)
-      throw new NotFoundError(`reservation ${reservationId} not found in org ${orgId}`, [
-        { field: 'reservationId', problem: 'unknown' },
-      ]);
-    return {
-      reservationId,
-      quotas: page.items.map((r) => ({
-        quotaId: r.quotaId,
-        period: r.period,
-        amount: r.amount,
-        state: r.state,
-        expiresAt: r.expiresAt,
-        closedAt: r.closedAt ?? null,
-      })),
-    };
+    return this.queries.reservation(orgId, reservationId);
   }
 
   @Get('quota-alerts')
+  @Requires('quota.read')
+  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.alerts })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Warnings and breaches, once per threshold (or breach) per quota and period' })
-  alerts(@Param('orgId') orgId: string, @Query() q: AlertsQuery) {
-    return this.decisions(ALERTS, orgId, q, q.quotaId ? { quotaId: q.quotaId } : {});
+  alerts(@Param('orgId', IdPipe) orgId: string, @Query() q: AlertsQuery) {
+    return this.queries.alerts(orgId, q);
   }
 
   @Get('quota-refusals')
+  @Requires('quota.read')
+  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
+  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.refusals })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Audit: every refused check with the quota that refused it and the figures at that moment',
   })
-  refusals(@Param('orgId') orgId: string, @Query() q: RefusalsQuery) {
-    return this.decisions(REFUSALS, orgId, q, q.userId ? { 'requester.userId': q.userId } : {});
-  }
-
-  /** Alerts and refusals: facts of one org in time order, with cursor paging. */
-  private async decisions(collection: string, orgId: string, q: DecisionsQuery, extra: Filter) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(q.minPosition, ['quota-decisions']);
-    await this.quotas.org(orgId);
-    const filter: Filter = { orgId, ...extra };
-    if (q.from || q.to) {
-      filter.at = {
-        ...(q.from ? { $gte: new Date(q.from).toISOString() } : {}),
-        ...(q.to ? { $lt: new Date(q.to).toISOString() } : {}),
-      };
-    }
-    const page = await this.store.find(collection, filter, {
-      sort: { at: 1 },
-      limit: q.limit ?? 100,
-      cursor: q.cursor,
-    });
-    return {
-      items: page.items.map(({ _id, position, ...r }) => ({
-        eventId: _id,
-        ...r,
-        position: String(Number(position)),
-      })),
-      nextCursor: page.nextCursor,
-    };
+  refusals(@Param('orgId', IdPipe) orgId: string, @Query() q: RefusalsQuery) {
+    return this.queries.refusals(orgId, q);
   }
 }

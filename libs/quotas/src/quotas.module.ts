@@ -6,6 +6,7 @@ import { QuotasService } from './quotas.service';
 import { QuotaAlertsRelay, QuotaDecisionsProjection, QuotaUsageReactor } from './projections';
 import { ReservationSweeper } from './sweeper';
 import { QuotasController } from './quotas.controller';
+import { QuotaQueries } from './queries';
 
 /** Quota definitions, ledgers, the usage reactor, the decisions read model, the alerts relay and the sweeper. */
 @Module({
@@ -33,6 +34,7 @@ export class QuotasCoreModule {
 /** Quotas over HTTP. */
 @Module({
   imports: [QuotasCoreModule],
+  providers: [QuotaQueries],
   controllers: [QuotasController],
 })
 export class QuotasModule {}

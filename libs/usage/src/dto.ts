@@ -1,57 +1,51 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
+import { IsIn, IsISO8601, IsOptional, IsString, Matches } from 'class-validator';
 import {
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-  ValidationArguments,
-  registerDecorator,
-} from 'class-validator';
-import { isCurrency } from '@purser/core';
+  CurrencyField,
+  CursorField,
+  DATE_OR_INSTANT_PATTERN,
+  IdField,
+  LimitField,
+  MinPositionField,
+} from '@purser/platform';
 import { ITEM_TYPES } from './events';
 import { DIMENSIONS, GroupKey } from './queries';
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-const DATE_OR_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-const GROUP_KEYS = ['hour', 'day', 'week', 'month', ...DIMENSIONS];
-
-function IsCurrencyCode() {
-  return (object: object, propertyName: string) =>
-    registerDecorator({
-      name: 'isCurrencyCode',
-      target: object.constructor,
-      propertyName,
-      validator: {
-        validate: (v: unknown) => isCurrency(v),
-        defaultMessage: (a?: ValidationArguments) =>
-          `${a?.property} must be an ISO 4217 currency code such as USD`,
-      },
-    });
-}
+/** A local date (YYYY-MM-DD, in the org time zone) or an ISO-8601 instant with a zone. */
+export const DATE_OR_INSTANT = DATE_OR_INSTANT_PATTERN;
+const RATE = /^\d{1,12}(\.\d{1,12})?$/;
+const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
+const GRAIN_KEYS = ['hour', 'day', 'week', 'month'];
+const GROUP_KEYS = [...GRAIN_KEYS, ...DIMENSIONS];
+const G = `(${GRAIN_KEYS.join('|')})`;
+const D = `(${DIMENSIONS.join('|')})`;
+/** One or two keys, at most one of them a time grain. */
+const GROUP_BY_PATTERN = `^(${G}|${D}|${G},${D}|${D},${G}|${D},${D})$`;
 
 export class SetExchangeRateDto {
-  @ApiProperty({ example: 'USD', description: 'The currency converted from' })
-  @IsCurrencyCode()
+  @CurrencyField({
+    description: 'The currency converted from',
+    message: '$property must be an ISO 4217 currency code such as USD',
+  })
   currency: string;
 
   @ApiProperty({
+    type: String,
+    pattern: RATE.source,
     example: '0.92',
     description: 'Units of the base currency for one unit of `currency`; positive, at most 12 decimals',
   })
   @IsString()
-  @Matches(/^\d{1,12}(\.\d{1,12})?$/, {
+  @Matches(RATE, {
     message: 'rate must be a positive decimal string with at most 12 decimals',
   })
   @Matches(/[1-9]/, { message: 'rate must be greater than zero' })
   rate: string;
 
   @ApiProperty({
+    type: String,
+    format: 'date-time',
     example: '2026-01-01T00:00:00Z',
     description: 'Usage that occurred at or after this instant uses this rate',
   })
@@ -61,48 +55,53 @@ export class SetExchangeRateDto {
 
 class RangeQuery {
   @ApiProperty({
+    type: String,
+    pattern: DATE_OR_INSTANT.source,
     example: '2026-11-01',
     description: 'Start: a local date in the org time zone, or an ISO instant',
   })
   @Matches(DATE_OR_INSTANT, { message: 'from must be YYYY-MM-DD or an ISO-8601 instant' })
   from: string;
 
-  @ApiProperty({ example: '2026-12-01', description: 'End (exclusive): a local date, or an ISO instant' })
+  @ApiProperty({
+    type: String,
+    pattern: DATE_OR_INSTANT.source,
+    example: '2026-12-01',
+    description: 'End (exclusive): a local date, or an ISO instant',
+  })
   @Matches(DATE_OR_INSTANT, { message: 'to must be YYYY-MM-DD or an ISO-8601 instant' })
   to: string;
 
-  @ApiPropertyOptional({
-    description: 'Wait until the read models include this position (from a command response)',
-  })
-  @IsOptional()
-  @Matches(/^\d{1,20}$/, { message: 'minPosition must be a non-negative integer' })
+  @MinPositionField()
   minPosition?: string;
 }
 
 class FilteredRangeQuery extends RangeQuery {
-  @ApiPropertyOptional({ description: 'Only this team and its sub-teams' })
-  @IsOptional()
-  @Matches(ID, { message: 'teamId must be an id' })
+  @IdField({
+    optional: true,
+    description: 'Only this team and its sub-teams',
+    message: '$property must be an id',
+  })
   teamId?: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @Matches(ID, { message: 'userId must be an id' })
+  @IdField({ optional: true, message: '$property must be an id' })
   userId?: string;
 
-  @ApiPropertyOptional({ enum: ITEM_TYPES })
+  @ApiPropertyOptional({ type: String, enum: ITEM_TYPES })
   @IsOptional()
   @IsIn(ITEM_TYPES)
   itemType?: string;
 
-  @ApiPropertyOptional({ description: 'With itemType' })
+  @ApiPropertyOptional({ type: String, pattern: ITEM_ID.source, description: 'With itemType' })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9_.:/@-]{1,128}$/, { message: 'itemId must be 1-128 characters of [A-Za-z0-9_.:/@-]' })
+  @Matches(ITEM_ID, { message: 'itemId must be 1-128 characters of [A-Za-z0-9_.:/@-]' })
   itemId?: string;
 }
 
 export class ExpenditureQueryDto extends FilteredRangeQuery {
   @ApiPropertyOptional({
+    type: String,
+    pattern: GROUP_BY_PATTERN,
     description: `Up to two of ${GROUP_KEYS.join(', ')}, comma-separated (at most one time grain), e.g. day,team`,
     example: 'day,team',
   })
@@ -120,32 +119,19 @@ export class ExpenditureQueryDto extends FilteredRangeQuery {
 }
 
 export class TopQueryDto extends RangeQuery {
-  @ApiProperty({ enum: DIMENSIONS })
+  @ApiProperty({ type: String, enum: DIMENSIONS })
   @IsIn(DIMENSIONS)
   by: (typeof DIMENSIONS)[number];
 
-  @ApiPropertyOptional({ default: 10, minimum: 1, maximum: 100 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
+  @LimitField({ default: 10, max: 100 })
   limit?: number;
 }
 
 export class RecordsQueryDto extends FilteredRangeQuery {
-  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 1000 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @LimitField({ default: 100, max: 1000 })
   limit?: number;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
+  @CursorField()
   cursor?: string;
 }
 

@@ -48,11 +48,19 @@ export const USAGE_EVENT_TYPES = [
 ] as const satisfies readonly UsageEvent['type'][];
 
 export const UsageStreams = {
-  /** One stream per usage record: its id is the idempotency key, raced with expected revision "no stream". */
-  usage: (orgId: string, usageId: string) => `usage-${orgId}-${usageId}`,
-  /** All usage of an org, where the store keeps event ids unique store-wide (the id is the idempotency key). */
+  /**
+   * All usage of an org: the stream of every UsageRecorded, recorded once per (org, eventId) by the event store's
+   * appendOnce (on EventStoreDB each record gets a stream of its own under this name, see the port).
+   */
   orgUsage: (orgId: string) => `usage-${orgId}`,
+  /** The former layout of a record (one stream per record), still read so that old records stay duplicates. */
+  usage: (orgId: string, usageId: string) => `usage-${orgId}-${usageId}`,
   rates: (orgId: string) => `rates-${orgId}`,
 } as const;
-/** Store-level event id of a usage record (namespaced so a client id never collides with server ids). */
-export const usageEventId = (usageId: string) => `usage:${usageId}`;
+/**
+ * Store-level event id of a usage record: scoped to its org ("/" is in neither an org id nor an eventId, and no
+ * former id starts with "usage/"), stable on retries.
+ */
+export const usageEventId = (orgId: string, usageId: string) => `usage/${orgId}/${usageId}`;
+/** The store-level event id usage records had before ids were scoped to their org. */
+export const formerUsageEventId = (usageId: string) => `usage:${usageId}`;

@@ -2,12 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   CommandContext,
   CommandExecutor,
-  ConflictError,
   Decider,
   EVENT_STORE,
   EventStore,
-  StreamWrite,
-  WrongExpectedVersionError,
+  OnceWrite,
+  RecordedEvent,
   canonicalDecimal,
 } from '@purser/core';
 import {
@@ -21,11 +20,24 @@ import {
   userDecider,
 } from '@purser/directory';
 import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
-import { UsageRecorded, UsageStreams, usageEventId } from './events';
+import { UsageRecorded, UsageStreams, formerUsageEventId, usageEventId } from './events';
+import { usageFingerprint } from './fingerprint';
 import { UsageInput, checkUsage } from './usage-input';
 
 export type UsageOutcome =
   | { eventId: string | null; status: 'recorded' | 'duplicate'; position: string }
+  /**
+   * conflict: this eventId is already recorded in the org with another payload. Nothing new is recorded; the stored
+   * record (at `position`) stands. Both fingerprints are given (see usageFingerprint).
+   */
+  | {
+      eventId: string;
+      status: 'conflict';
+      position: string;
+      reason: string;
+      fingerprint: string;
+      storedFingerprint: string;
+    }
   /** invalid: the event is malformed (400). refused: well formed, but it names an unknown org, user or team (422). */
   | { eventId: string | null; status: 'rejected'; code: 'invalid' | 'refused'; reason: string };
 
@@ -33,8 +45,10 @@ export interface IngestResult {
   results: UsageOutcome[];
   recorded: number;
   duplicates: number;
+  /** Events whose eventId is already recorded with another payload (status conflict). */
+  conflicts: number;
   rejected: number;
-  /** Highest position among recorded and duplicate events (read-your-writes); null if none. */
+  /** Highest position among recorded, duplicate and conflicting events (read-your-writes); null if none. */
   position: string | null;
 }
 
@@ -70,10 +84,11 @@ export function usageRecordedData(
 
 /**
  * The one command path for usage, shared by HTTP and Kafka: validate, check the org, user and team, stamp the
- * team path and the org's zone and currency, and append. The same eventId, sent any number of times over either way,
- * is recorded once: on a store where an event id is unique store-wide (SQLite) the records go to one stream per org
- * and the store refuses a second copy; elsewhere (EventStoreDB) each record gets its own stream, raced with
- * expected revision "no stream".
+ * team path and the org's zone and currency, and append once per (org, eventId) with the event store's appendOnce.
+ * The same eventId, sent any number of times over either way, is recorded once in its org (another org's same
+ * eventId is its own record); sent again with another payload it is still recorded once and answered as a conflict
+ * naming both fingerprints. Records stored under the former ids (`usage:<eventId>` in the org's stream, or in a
+ * stream of its own) still answer as stored.
  */
 @Injectable()
 export class UsageIngest {
@@ -92,6 +107,8 @@ export class UsageIngest {
    * PURSER_INGEST_MAX_LAG positions behind, wait before appending, at most PURSER_INGEST_MAX_WAIT_MS. Under sustained
    * load faster than they can follow, ingest slows to their pace instead of letting reports and quota counts fall
    * ever further behind. Past the bound (a stopped worker), usage is recorded anyway: nothing is refused or lost.
+   * A failed projection is not waited on at all (ProjectionHost.lagFor leaves it out and logs it once): one event it
+   * cannot handle must not slow every tenant's ingest; /health names it and the event it stopped at.
    */
   private async backpressure(): Promise<void> {
     const max = BigInt(this.config.ingestMaxLag);
@@ -144,7 +161,7 @@ export class UsageIngest {
     if (batch.length) await this.backpressure();
     const now = Date.parse(ctx.now);
     const results: UsageOutcome[] = new Array(batch.length);
-    const writes: StreamWrite[] = [];
+    const writes: Array<OnceWrite & { event: { metadata: { fingerprint: string } } }> = [];
     const slots: number[] = [];
     const valid: Array<[number, UsageInput]> = [];
     const orgIds = new Set<string>();
@@ -202,63 +219,58 @@ export class UsageIngest {
         type: 'UsageRecorded',
         data: usageRecordedData(u, teamId ?? null, teamPath, org),
       };
-      const metadata = this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.eventId));
-      writes.push(
-        this.store.uniqueEventIds
-          ? { streamId: UsageStreams.orgUsage(u.orgId), events: [{ ...event, metadata }], expected: 'any' }
-          : {
-              streamId: UsageStreams.usage(u.orgId, u.eventId),
-              events: [{ ...event, metadata }],
-              expected: 'no_stream',
-            },
-      );
+      const metadata = {
+        ...this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.orgId, u.eventId)),
+        fingerprint: usageFingerprint(event.data),
+      };
+      writes.push({
+        scope: u.orgId,
+        key: u.eventId,
+        streamId: UsageStreams.orgUsage(u.orgId),
+        event: { ...event, metadata },
+        formerly: [
+          { streamId: UsageStreams.orgUsage(u.orgId), eventId: formerUsageEventId(u.eventId) },
+          { streamId: UsageStreams.usage(u.orgId, u.eventId), eventId: formerUsageEventId(u.eventId) },
+        ],
+      });
       slots.push(i);
     }
 
-    const outcomes = writes.length ? await this.store.appendMany(writes) : [];
+    const outcomes = writes.length
+      ? await this.store.appendOnce(writes, {
+          fingerprintOf: (stored: RecordedEvent) => usageFingerprint(stored.data as UsageRecorded['data']),
+        })
+      : [];
     let max: bigint | null = null;
-    const conflicts: number[] = [];
     outcomes.forEach((o, k) => {
       const i = slots[k];
-      const eventId = (batch[i] as { eventId: string }).eventId;
-      if (o.ok) {
+      const eventId = writes[k].key;
+      const position = o.position.toString();
+      if (max === null || o.position > max) max = o.position;
+      if (o.status === 'differs') {
         results[i] = {
           eventId,
-          status: o.result.duplicate ? 'duplicate' : 'recorded',
-          position: o.result.position.toString(),
+          status: 'conflict',
+          position,
+          reason: `eventId ${eventId} is already recorded with a different payload`,
+          fingerprint: writes[k].event.metadata.fingerprint,
+          storedFingerprint: o.storedFingerprint,
         };
-        if (max === null || o.result.position > max) max = o.result.position;
-      } else if (o.error instanceof WrongExpectedVersionError) {
-        results[i] = { eventId, status: 'duplicate', position: '0' };
-      } else if (o.error instanceof ConflictError) {
-        conflicts.push(k);
-        results[i] = {
-          eventId,
-          status: 'rejected',
-          code: 'refused',
-          reason: `eventId ${eventId} is already used by another record`,
-        };
-      } else {
-        throw o.error;
-      }
+      } else results[i] = { eventId, status: o.status, position };
     });
-    // An eventId recorded before usage moved to per-org streams lives in its own stream: a duplicate, not a clash.
-    for (const k of conflicts) {
-      const { orgId, eventId } = batch[slots[k]] as { orgId: string; eventId: string };
-      const [earlier] = await this.store.readStream(UsageStreams.usage(orgId, eventId), { maxCount: 1 });
-      if (earlier?.metadata.eventId === usageEventId(eventId))
-        results[slots[k]] = { eventId, status: 'duplicate', position: earlier.position.toString() };
-    }
     let recorded = 0;
     let duplicates = 0;
+    let conflicts = 0;
     for (const r of results)
       if (r.status === 'recorded') recorded++;
       else if (r.status === 'duplicate') duplicates++;
+      else if (r.status === 'conflict') conflicts++;
     return {
       results,
       recorded,
       duplicates,
-      rejected: results.length - recorded - duplicates,
+      conflicts,
+      rejected: results.length - recorded - duplicates - conflicts,
       position: max === null ? null : (max as bigint).toString(),
     };
   }

@@ -1,4 +1,4 @@
-import { isCurrency, parseDecimal } from '@purser/core';
+import { instantMessage, isCurrency, parseDecimal, parseInstant } from '@purser/core';
 import { ITEM_TYPES, ItemType } from './events';
 
 /** One usage event as agents send it, over HTTP or Kafka (the same JSON). */
@@ -22,7 +22,6 @@ export interface UsageInput {
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
-const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 const FIELDS = new Set([
   'eventId',
   'orgId',
@@ -84,14 +83,10 @@ export function checkUsage(raw: unknown, now: number): Checked {
   ) {
     return fail('model must be a string of 1-128 characters');
   }
-  if (
-    typeof e.occurredAt !== 'string' ||
-    !ISO_INSTANT.test(e.occurredAt) ||
-    Number.isNaN(Date.parse(e.occurredAt))
-  ) {
-    return fail('occurredAt must be an ISO-8601 instant with a zone, such as 2026-11-25T14:02:00Z');
-  }
-  const at = Date.parse(e.occurredAt);
+  // Strict: 2026-02-30 is refused (not rolled over to March 2), and so are sub-millisecond digits (not cut).
+  const occurredAt = parseInstant(e.occurredAt);
+  if (!occurredAt.ok) return fail(instantMessage('occurredAt', occurredAt.problem));
+  const at = occurredAt.ms;
   if (at > now + 5 * 60_000) return fail('occurredAt is more than 5 minutes in the future');
   if (at < Date.UTC(2000, 0, 1)) return fail('occurredAt is before 2000-01-01');
   if (
@@ -118,6 +113,6 @@ export function checkUsage(raw: unknown, now: number): Checked {
   }
   return {
     ok: true,
-    value: { ...(e as unknown as UsageInput), occurredAt: new Date(at).toISOString() },
+    value: { ...(e as unknown as UsageInput), occurredAt: occurredAt.iso },
   };
 }

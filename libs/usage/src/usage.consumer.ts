@@ -10,7 +10,8 @@ export const usageConsumerGroup = (topic: string) => `purser-usage-ingest.${topi
 /**
  * Consumes usage events from Kafka (topic purser.usage.v1 by default) in batches, through the same command path as
  * HTTP. Offsets are committed by the bus only after the batch is appended; refused or malformed messages are parked
- * on the dead-letter topic with their reason and never block the partition. Runs in the processes whose
+ * on the dead-letter topic with their reason and never block the partition, and so is a message whose eventId is
+ * already recorded with another payload (nothing new recorded; the reason names both fingerprints). Runs in the processes whose
  * PURSER_WORKER_TASKS list consumers (any number: the group shares the partitions).
  */
 @Injectable()
@@ -53,6 +54,12 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
       );
       res.results.forEach((r, i) => {
         if (r.status === 'rejected') rejected.push({ message: valid[i], reason: r.reason });
+        // Counted once already: parked so that the producer learns its payload differed from the stored one.
+        else if (r.status === 'conflict')
+          rejected.push({
+            message: valid[i],
+            reason: `${r.reason} (fingerprint ${r.fingerprint}, stored ${r.storedFingerprint})`,
+          });
       });
     }
     if (rejected.length)

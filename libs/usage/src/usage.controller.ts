@@ -1,9 +1,19 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiQuery, ApiResponse } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
-import { CommandContext, RuleViolationError, ValidationError } from '@purser/core';
-import { Ctx, ReadYourWrites, parseId } from '@purser/platform';
+import {
+  CommandContext,
+  ConflictError,
+  RuleViolationError,
+  ValidationError,
+  dateOrInstantOrThrow,
+  instantOrThrow,
+} from '@purser/core';
+import { Ctx, IdPipe, ReadsProjections, Requires } from '@purser/platform';
+import { ApiErrors, ApiSchemas } from '@purser/platform';
+import { UsageSchemas } from './api.schemas';
 import { RecordUsage, SetExchangeRateCommand } from './commands';
 import { CsvQueryDto, ExpenditureQueryDto, RecordsQueryDto, SetExchangeRateDto, TopQueryDto } from './dto';
 import { IngestResult, MAX_BATCH } from './ingest';
@@ -30,10 +40,18 @@ export class UsageController {
   constructor(
     private readonly commands: CommandBus,
     private readonly queries: ExpenditureQueries,
-    private readonly ryw: ReadYourWrites,
   ) {}
 
   @Post('v1/usage')
+  @Requires('usage.record')
+  @ApiResponse({ status: 201, description: 'A single event, recorded', schema: UsageSchemas.outcome })
+  @ApiResponse({
+    status: 200,
+    description:
+      'A batch: the outcome of each event (some may be rejected); or a single event already recorded (duplicate)',
+    schema: { oneOf: [UsageSchemas.ingestResult, UsageSchemas.outcome] },
+  })
+  @ApiErrors(422)
   @HttpCode(200)
   @ApiOperation({
     summary: 'Record usage: one event, or a batch of up to 1,000 ({"events": [...]} or a JSON array)',
@@ -41,7 +59,7 @@ export class UsageController {
       'Each event carries a client-chosen eventId: the same eventId sent again, over HTTP or Kafka, is recorded once. ' +
       'A batch answers 200 with recorded / duplicate / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 400 or 422.',
   })
-  @ApiBody({ schema: { example: EXAMPLE } })
+  @ApiBody({ schema: UsageSchemas.request, examples: { single: { value: EXAMPLE } } })
   async record(
     @Ctx() ctx: CommandContext,
     @Body() body: unknown,
@@ -77,71 +95,111 @@ export class UsageController {
       if (r.code === 'invalid') throw new ValidationError(r.reason, [{ field: 'event', problem: r.reason }]);
       throw new RuleViolationError(r.reason, [{ field: 'event', problem: r.reason }]);
     }
+    if (r.status === 'conflict') {
+      throw new ConflictError(r.reason, [
+        {
+          field: 'eventId',
+          problem: 'already recorded with a different payload',
+          eventId: r.eventId,
+          position: r.position,
+          fingerprint: r.fingerprint,
+          storedFingerprint: r.storedFingerprint,
+        },
+      ]);
+    }
     if (r.status === 'recorded') reply.status(201);
     return r;
   }
 
   @Post('v1/orgs/:orgId/exchange-rates')
+  @Requires('rate.manage')
+  @ApiResponse({ status: 201, description: 'Set', schema: UsageSchemas.rateSet })
+  @ApiErrors(404, 422)
   @ApiOperation({ summary: "Set an exchange rate to the org's base currency, effective from an instant" })
-  setRate(@Ctx() ctx: CommandContext, @Param('orgId') orgId: string, @Body() body: SetExchangeRateDto) {
-    parseId(orgId, 'orgId');
+  setRate(
+    @Ctx() ctx: CommandContext,
+    @Param('orgId', IdPipe) orgId: string,
+    @Body() body: SetExchangeRateDto,
+  ) {
     return this.commands.execute(
       new SetExchangeRateCommand(
         ctx,
         orgId,
         body.currency,
         body.rate,
-        new Date(body.effectiveFrom).toISOString(),
+        instantOrThrow(body.effectiveFrom, 'effectiveFrom'),
       ),
     );
   }
 
   @Get('v1/orgs/:orgId/exchange-rates')
+  @Requires('rate.read')
+  @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'By currency and effective date', schema: UsageSchemas.rates })
+  @ApiQuery({
+    name: 'minPosition',
+    required: false,
+    schema: ApiSchemas.position,
+    description: 'Wait until the read models include this position (else 503)',
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: "The org's exchange rates, by currency and effective date" })
-  async rates(@Param('orgId') orgId: string, @Query('minPosition') minPosition?: string) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(minPosition, [EXPENDITURE_PROJECTION]);
+  // minPosition is declared for the OpenAPI document; the read-your-writes interceptor reads and waits for it.
+  async rates(@Param('orgId', IdPipe) orgId: string, @Query('minPosition') _minPosition?: string) {
     return this.queries.rates(orgId);
   }
 
   @Get('v1/orgs/:orgId/expenditure')
+  @Requires('usage.read')
+  @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Rows and total', schema: UsageSchemas.expenditure })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Expenditure by period and/or dimension, exact per currency and in the base currency',
     description:
       'Periods follow the org time zone; from/to are rounded out to whole periods of the grain (day when none). ' +
       'Team figures include all sub-teams as of when the usage happened.',
   })
-  async expenditure(@Param('orgId') orgId: string, @Query() q: ExpenditureQueryDto) {
-    parseId(orgId, 'orgId');
+  async expenditure(@Param('orgId', IdPipe) orgId: string, @Query() q: ExpenditureQueryDto) {
     if (q.itemId && !q.itemType)
       throw new ValidationError('itemId needs itemType', [{ field: 'itemType', problem: 'missing' }]);
-    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
-    return this.queries.expenditure(orgId, { ...q, groupBy: q.groupBy ?? [] });
+    return this.queries.expenditure(orgId, { ...strictRange(q), groupBy: q.groupBy ?? [] });
   }
 
   @Get('v1/orgs/:orgId/expenditure/top')
+  @Requires('usage.read')
+  @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'Ranked by base-currency amount', schema: UsageSchemas.top })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'Top users, teams, item types or items by spend in a period' })
-  async top(@Param('orgId') orgId: string, @Query() q: TopQueryDto) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
-    return this.queries.top(orgId, q.by, { from: q.from, to: q.to, limit: q.limit ?? 10 });
+  async top(@Param('orgId', IdPipe) orgId: string, @Query() q: TopQueryDto) {
+    return this.queries.top(orgId, q.by, { ...strictRange(q), limit: q.limit ?? 10 });
   }
 
   @Get('v1/orgs/:orgId/usage-records')
+  @Requires('usage.read')
+  @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({ status: 200, description: 'A page of records', schema: UsageSchemas.records })
+  @ApiErrors(404)
   @ApiOperation({
     summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging',
   })
-  async records(@Param('orgId') orgId: string, @Query() q: RecordsQueryDto) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
-    return this.queries.records(orgId, { ...q, limit: q.limit ?? 100 });
+  async records(@Param('orgId', IdPipe) orgId: string, @Query() q: RecordsQueryDto) {
+    return this.queries.records(orgId, { ...strictRange(q), limit: q.limit ?? 100 });
   }
 
   @Get('v1/orgs/:orgId/usage-records.csv')
+  @Requires('usage.read')
+  @ReadsProjections(EXPENDITURE_PROJECTION)
+  @ApiResponse({
+    status: 200,
+    description: 'CSV, streamed',
+    content: { 'text/csv': { schema: { type: 'string' } } },
+  })
+  @ApiErrors(404)
   @ApiOperation({ summary: 'The same records as CSV, streamed' })
-  async csv(@Param('orgId') orgId: string, @Query() q: CsvQueryDto, @Res() reply: any) {
-    parseId(orgId, 'orgId');
-    await this.ryw.waitFor(q.minPosition, [EXPENDITURE_PROJECTION]);
+  async csv(@Param('orgId', IdPipe) orgId: string, @Query() query: CsvQueryDto, @Res() reply: any) {
+    const q = strictRange(query);
     const { start, end } = await this.queries.recordsRange(orgId, q.from, q.to);
     const queries = this.queries;
     async function* lines() {
@@ -153,6 +211,11 @@ export class UsageController {
       .header('content-disposition', `attachment; filename="usage-${orgId}.csv"`)
       .send(Readable.from(lines()));
   }
+}
+
+/** from/to as strict dates or instants: 2026-02-30 is a 400, not March 2. */
+function strictRange<Q extends { from: string; to: string }>(q: Q): Q {
+  return { ...q, from: dateOrInstantOrThrow(q.from, 'from'), to: dateOrInstantOrThrow(q.to, 'to') };
 }
 
 const COLUMNS = [

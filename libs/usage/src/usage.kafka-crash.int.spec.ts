@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Admin, AssignerProtocol, Kafka, logLevel } from 'kafkajs';
-import { KafkaBus } from '@purser/engines';
+import { KafkaBus } from '@purser/engines/kafka/kafka-bus';
 import { TestServer, startTestServer } from '../../../test/support/app';
 import { describeEngine, eventually, uniqueSuffix } from '../../../test/support/engines';
 

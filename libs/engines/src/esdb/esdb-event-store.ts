@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   AllStreamRecordedEvent,
   AllStreamResolvedEvent,
@@ -20,6 +20,7 @@ import {
 } from '@eventstore/db-client';
 import {
   AllBatch,
+  AppendOnceOptions,
   AppendResult,
   ConflictError,
   EventFilter,
@@ -27,6 +28,8 @@ import {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  OnceOutcome,
+  OnceWrite,
   ReadAllOptions,
   RecordedEvent,
   StreamWrite,
@@ -35,6 +38,7 @@ import {
   Subscription,
   ValidationError,
   WrongExpectedVersionError,
+  replayOutcome,
 } from '@purser/core';
 
 /*
@@ -82,6 +86,13 @@ import {
  * the adapter reads the stream's tail: if the ids are all there, in order, it answers their original result.
  * Not covered: re-appending with 'any' after the server forgot the ids (restart, cache eviction) or with an
  * expected revision equal to the stream's current one; the server then writes the events again.
+ *
+ * APPEND ONCE
+ * EventStoreDB has no index across a stream, so appendOnce gives each (scope, key) a stream of its own
+ * (onceStreamId: the write's stream, scope and key) and appends the record there with expected "no stream": the
+ * server lets exactly one writer create it, whatever the retries, processes or server restarts. The record's
+ * EventStoreDB id is fresh on each attempt, so the server never answers a replay as a success of its own: every
+ * replay comes back as a version conflict, and the stored first event answers it (duplicate or differs).
  */
 
 /** Namespace of the UUID v5 ids derived from event ids that are not UUIDs. Never change it. */
@@ -116,7 +127,6 @@ export interface EsdbEventStoreOptions {
 
 export class EsdbEventStore implements EventStore {
   readonly name = 'eventstoredb';
-  readonly uniqueEventIds = false;
   private readonly client: EventStoreDBClient;
   private readonly subscriptions = new Set<EsdbSubscription>();
   private closed = false;
@@ -178,6 +188,50 @@ export class EsdbEventStore implements EventStore {
       }
     });
     return outcomes;
+  }
+
+  async appendOnce(writes: OnceWrite[], options: AppendOnceOptions = {}): Promise<OnceOutcome[]> {
+    this.assertOpen();
+    // One key's writes run in order (the first records, the later ones are its replays); other keys concurrently.
+    const byKey = new Map<string, number[]>();
+    writes.forEach((w, i) => {
+      const id = onceStreamId(w);
+      const list = byKey.get(id);
+      if (list) list.push(i);
+      else byKey.set(id, [i]);
+    });
+    const outcomes = new Array<OnceOutcome>(writes.length);
+    await mapWithConcurrency([...byKey.values()], this.options.appendConcurrency ?? 8, async (indexes) => {
+      for (const i of indexes) outcomes[i] = await this.appendOnceOne(writes[i], options);
+    });
+    return outcomes;
+  }
+
+  private async appendOnceOne(w: OnceWrite, options: AppendOnceOptions): Promise<OnceOutcome> {
+    if (!w.streamId || w.streamId.startsWith('$'))
+      throw new ValidationError(`invalid stream id "${w.streamId}"`);
+    for (const f of w.formerly ?? []) {
+      const [first] = await this.readStream(f.streamId, { maxCount: 1 });
+      if (first && first.metadata.eventId === f.eventId && first.metadata.orgId === w.scope)
+        return replayOutcome(first, w.event, options);
+    }
+    const streamId = onceStreamId(w);
+    try {
+      const res = await this.client.appendToStream(
+        streamId,
+        { ...toEventData(w.event), id: randomUUID() },
+        { expectedRevision: 'no_stream' },
+      );
+      const commit = res.position?.commit;
+      const position =
+        commit !== undefined && commit !== NO_POSITION ? commit : await this.positionOfRevision(streamId, 0n);
+      return { status: 'recorded', streamId, position };
+    } catch (err) {
+      if (!isWrongExpectedVersion(err)) throw err;
+    }
+    const [stored] = await this.readStream(streamId, { maxCount: 1 });
+    if (!stored) throw new Error(`EventStoreDB refused to create ${streamId} but holds no event in it`);
+    return replayOutcome(stored, w.event, options);
   }
 
   async readStream(
@@ -737,6 +791,14 @@ export async function mapWithConcurrency<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, worker));
   return results;
+}
+
+/**
+ * The stream of one appendOnce record: `<streamId>|<scope>|<key>`, scope and key URI-encoded (so neither holds a
+ * "|"), hence one stream per (streamId, scope, key) and never one for two.
+ */
+export function onceStreamId(w: { streamId: string; scope: string; key: string }): string {
+  return `${w.streamId}|${encodeURIComponent(w.scope)}|${encodeURIComponent(w.key)}`;
 }
 
 /** RFC 4122 name-based UUID, version 5 (SHA-1). */

@@ -14,26 +14,27 @@ import {
   UpdateSpec,
   ValidationError,
 } from '@purser/core';
+import { CompiledField, compileFilter } from '../query/filter';
+import { compileFind } from '../query/find';
 import {
-  BulkOutcome,
-  CompiledField,
+  CompiledOp,
   CompiledUpdate,
-  SortKey,
   buildInsertDocument,
-  compileFilter,
+  compileOps,
   compileOptions,
-  compileSort,
   compileUpdate,
-  decodeCursor,
-  encodeCursor,
-  getPath,
+} from '../query/update';
+import { SortKey } from '../query/sort';
+import { cursorValues, encodeCursor } from '../query/cursor';
+import {
   indexName,
-  normalizeLimit,
-  resultsOrThrow,
-  splitPath,
+  validateArray,
   validateCollectionName,
+  validateDocument,
   validateId,
-} from '../sqlite/sqlite-read-store';
+} from '../query/schema';
+import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
+import { splitPath } from '../query/values';
 
 export interface MongoReadStoreOptions {
   /**
@@ -50,10 +51,6 @@ export interface MongoReadStoreOptions {
 }
 
 type MongoFilter = Record<string, any>;
-
-const NOT_MATCHED: UpdateResult = Object.freeze({ matched: false, upserted: false }) as UpdateResult;
-const MATCHED: UpdateResult = Object.freeze({ matched: true, upserted: false }) as UpdateResult;
-const UPSERTED: UpdateResult = Object.freeze({ matched: false, upserted: true }) as UpdateResult;
 
 /** Guard operators MongoDB never copies into an upserted document (it copies equality conditions only). */
 const NEVER_COPIED = new Set(['$ne', '$nin', '$gt', '$gte', '$lt', '$lte', '$exists']);
@@ -158,16 +155,6 @@ function cursorFilter(keys: SortKey[], values: Scalar[]): MongoFilter {
     equal.push(v === null ? { [p]: null } : { [p]: { $eq: v } });
   });
   return { $or: disjuncts };
-}
-
-/** A sort value for the cursor: scalars only (MongoDB orders arrays by their least/greatest element). */
-function sortValue(doc: Document, k: SortKey): Scalar {
-  const v = getPath(doc, k.segs);
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
-  throw new ValidationError(`cannot page on ${k.path}: it holds an array or object`, [
-    { field: k.path, problem: 'sort fields must hold scalars' },
-  ]);
 }
 
 /**
@@ -291,8 +278,7 @@ export class MongoReadStore implements ReadStore {
 
   async getMany<T extends Document = Document>(collection: string, ids: string[]): Promise<T[]> {
     const c = await this.coll(collection);
-    if (!Array.isArray(ids))
-      throw new ValidationError('ids must be an array', [{ field: 'ids', problem: 'not an array' }]);
+    validateArray(ids, 'ids');
     const unique = [...new Set(ids.filter((id) => typeof id === 'string'))];
     if (unique.length === 0) return [];
     const byId = new Map<string, T>();
@@ -305,10 +291,7 @@ export class MongoReadStore implements ReadStore {
     filter: Filter,
     options: FindOptions = {},
   ): Promise<Page<T>> {
-    const compiled = compileFilter(filter);
-    const keys = compileSort(options.sort);
-    const limit = normalizeLimit(options.limit);
-    const after = options.cursor ? decodeCursor(options.cursor, keys) : null;
+    const { filter: compiled, keys, limit, after } = compileFind(filter, options);
     const c = await this.coll(collection);
     let q = toMongoFilter(compiled);
     if (after) q = { $and: [q, cursorFilter(keys, after)] };
@@ -320,12 +303,7 @@ export class MongoReadStore implements ReadStore {
     const last = docs[docs.length - 1];
     return {
       items: docs,
-      nextCursor: more
-        ? encodeCursor(
-            keys,
-            keys.map((k) => sortValue(last, k)),
-          )
-        : null,
+      nextCursor: more ? encodeCursor(keys, cursorValues(last, keys)) : null,
     };
   }
 
@@ -338,10 +316,7 @@ export class MongoReadStore implements ReadStore {
   }
 
   async insert(collection: string, doc: Document): Promise<void> {
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-      throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
-    }
-    validateId(doc._id);
+    validateDocument(doc);
     const c = await this.coll(collection);
     try {
       await c.insertOne({ ...doc });
@@ -351,16 +326,9 @@ export class MongoReadStore implements ReadStore {
   }
 
   async insertMany(collection: string, docs: Document[]): Promise<{ inserted: number }> {
-    if (!Array.isArray(docs)) {
-      throw new ValidationError('docs must be an array', [{ field: 'docs', problem: 'not an array' }]);
-    }
+    validateArray(docs, 'docs');
     if (docs.length === 0) return { inserted: 0 };
-    for (const doc of docs) {
-      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
-        throw new ValidationError('document must be an object', [{ field: 'doc', problem: 'not an object' }]);
-      }
-      validateId(doc._id);
-    }
+    for (const doc of docs) validateDocument(doc);
     const c = await this.coll(collection);
     // Skip documents whose _id exists; any other unique clash is an error.
     const existing = new Set(
@@ -397,19 +365,13 @@ export class MongoReadStore implements ReadStore {
     options: UpdateOptions = {},
   ): Promise<UpdateResult> {
     validateId(id);
-    const op: Prepared = { id, update: compileUpdate(update), ...compileOptions(options) };
+    const op: CompiledOp = { id, update: compileUpdate(update), options: compileOptions(options) };
     const c = await this.coll(collection);
     return this.locked(collection, id, () => this.updateUnlocked(c, op));
   }
 
   async bulkUpdate(collection: string, ops: UpdateOp[]): Promise<UpdateResult[]> {
-    if (!Array.isArray(ops))
-      throw new ValidationError('ops must be an array', [{ field: 'ops', problem: 'not an array' }]);
-    const prepared = ops.map((op): Prepared => ({
-      id: validateId(op?.id),
-      update: compileUpdate(op.update),
-      ...compileOptions(op.options),
-    }));
+    const prepared = compileOps(ops);
     if (prepared.length === 0) return [];
     const c = await this.coll(collection);
     const groups = new Map<string, number[]>();
@@ -451,8 +413,8 @@ export class MongoReadStore implements ReadStore {
     await this.conn.close();
   }
 
-  private async updateUnlocked(c: mongo.Collection<Document>, op: Prepared): Promise<UpdateResult> {
-    const q = this.byIdAndGuard(op.id, op.guard);
+  private async updateUnlocked(c: mongo.Collection<Document>, op: CompiledOp): Promise<UpdateResult> {
+    const q = this.byIdAndGuard(op.id, op.options.guard);
     const u = toMongoUpdate(op.update);
     const plain = async (): Promise<UpdateResult> => {
       try {
@@ -470,8 +432,8 @@ export class MongoReadStore implements ReadStore {
         { problem: 'unique index clash' },
       ]);
     };
-    if (!op.upsert) return plain();
-    if (guardNeverCopied(op.guard)) {
+    if (!op.options.upsert) return plain();
+    if (guardNeverCopied(op.options.guard)) {
       try {
         const res = await c.updateOne(q, u, { upsert: true });
         return res.upsertedCount > 0 ? UPSERTED : res.matchedCount > 0 ? MATCHED : NOT_MATCHED;
@@ -518,11 +480,4 @@ export class MongoReadStore implements ReadStore {
       if (this.locks.get(key) === mine) this.locks.delete(key);
     }
   }
-}
-
-interface Prepared {
-  id: string;
-  update: CompiledUpdate;
-  upsert: boolean;
-  guard: CompiledField[];
 }

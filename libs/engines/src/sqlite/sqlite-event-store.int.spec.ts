@@ -63,6 +63,24 @@ describe('SQLite event store contract', () => {
     await store.close();
   });
 
+  it('given a key recorded once, when the store is reopened on the same file, then the key is still a duplicate', async () => {
+    const file = join(dir, 'once-reopen.db');
+    const event = usageEvent('1', { eventId: 'usage/org-1/k', orgId: 'org-1' });
+    const write = {
+      scope: 'org-1',
+      key: 'k',
+      streamId: 'usage-org-1',
+      event: { ...event, metadata: { ...event.metadata, fingerprint: 'fp' } },
+    };
+    const a = new SqliteEventStore(file);
+    const [first] = await a.appendOnce([write]);
+    await a.close();
+    const b = new SqliteEventStore(file);
+    expect(await b.appendOnce([write])).toEqual([{ ...first, status: 'duplicate' }]);
+    expect(await b.headPosition()).toBe(first.position);
+    await b.close();
+  });
+
   it('given a store closed and reopened on the same file, then every event is still there', async () => {
     const file = join(dir, 'reopen.db');
     const a = new SqliteEventStore(file);

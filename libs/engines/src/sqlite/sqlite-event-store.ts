@@ -10,7 +10,11 @@ import {
   EventStore,
   EventToAppend,
   ExpectedRevision,
+  AppendOnceOptions,
+  OnceOutcome,
+  OnceWrite,
   ReadAllOptions,
+  replayOutcome,
   RecordedEvent,
   StreamWrite,
   StreamWriteOutcome,
@@ -46,7 +50,6 @@ export interface SqliteEventStoreOptions {
  */
 export class SqliteEventStore implements EventStore {
   readonly name = 'sqlite';
-  readonly uniqueEventIds = true;
   private readonly db: Database.Database;
   private readonly emitter = new EventEmitter();
   private readonly pollIntervalMs: number;
@@ -57,6 +60,9 @@ export class SqliteEventStore implements EventStore {
     (streamId: string, events: EventToAppend[], expected: ExpectedRevision) => AppendResult
   >;
   private readonly appendManyTx: Database.Transaction<(writes: StreamWrite[]) => StreamWriteOutcome[]>;
+  private readonly appendOnceTx: Database.Transaction<
+    (writes: OnceWrite[], options: AppendOnceOptions) => OnceOutcome[]
+  >;
   private readonly filteredReads = new Map<string, Database.Statement>();
   private readonly checkpointer: SqliteCheckpointer | null;
   /** The rows this store appended last, for readers in this process (see RecentRows). */
@@ -85,6 +91,13 @@ export class SqliteEventStore implements EventStore {
       CREATE TABLE IF NOT EXISTS streams (
         stream_id TEXT PRIMARY KEY,
         revision  INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      -- appendOnce: the record of each (scope, key), by its position in events.
+      CREATE TABLE IF NOT EXISTS once_keys (
+        scope    TEXT NOT NULL,
+        key      TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        PRIMARY KEY (scope, key)
       ) WITHOUT ROWID;
     `);
     this.checkpointer = checkpointerFor(path, options.checkpointThread);
@@ -118,6 +131,12 @@ export class SqliteEventStore implements EventStore {
       this.flushRevisions(revisions);
       return outcomes;
     });
+    this.appendOnceTx = this.db.transaction((writes: OnceWrite[], options: AppendOnceOptions) => {
+      const revisions = new Map<string, number>();
+      const outcomes = writes.map((w) => this.appendOnceInTx(w, options, revisions));
+      this.flushRevisions(revisions);
+      return outcomes;
+    });
   }
 
   private prepare() {
@@ -131,6 +150,20 @@ export class SqliteEventStore implements EventStore {
       insert: this.db.prepare(
         'INSERT INTO events(stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      onceKey: this.db.prepare<[string, string], { position: number }>(
+        'SELECT position FROM once_keys WHERE scope = ? AND key = ?',
+      ),
+      insertOnceKey: this.db.prepare('INSERT INTO once_keys(scope, key, position) VALUES (?, ?, ?)'),
+      byPosition: this.db
+        .prepare<[number], Row>(
+          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE position = ?',
+        )
+        .raw(true),
+      rowByEventId: this.db
+        .prepare<[string], Row>(
+          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE event_id = ?',
+        )
+        .raw(true),
       byEventId: this.db.prepare<[string], { position: number; stream_id: string; revision: number }>(
         'SELECT position, stream_id, revision FROM events WHERE event_id = ?',
       ),
@@ -167,6 +200,56 @@ export class SqliteEventStore implements EventStore {
     const outcomes = this.committing(() => this.appendManyTx.immediate(writes));
     if (outcomes.some((o) => o.ok)) this.emitter.emit('appended');
     return outcomes;
+  }
+
+  async appendOnce(writes: OnceWrite[], options: AppendOnceOptions = {}): Promise<OnceOutcome[]> {
+    this.assertOpen();
+    if (writes.length === 0) return [];
+    const outcomes = this.committing(() => this.appendOnceTx.immediate(writes, options));
+    if (outcomes.some((o) => o.status === 'recorded')) this.emitter.emit('appended');
+    return outcomes;
+  }
+
+  /**
+   * One write of appendOnce: the key's stored record (from the key table, or a former record, which then gets its
+   * key row), or else the event appended to its stream and its key noted, in the caller's transaction.
+   */
+  private appendOnceInTx(
+    w: OnceWrite,
+    options: AppendOnceOptions,
+    revisions: Map<string, number>,
+  ): OnceOutcome {
+    if (!w.streamId || w.streamId.startsWith('$'))
+      throw new ValidationError(`invalid stream id "${w.streamId}"`);
+    const key = this.stmts.onceKey.get(w.scope, w.key);
+    if (key) return replayOutcome(toRecorded(this.stmts.byPosition.get(key.position)!), w.event, options);
+    const former = this.formerRecord(w);
+    if (former) {
+      this.stmts.insertOnceKey.run(w.scope, w.key, former[0]);
+      return replayOutcome(toRecorded(former), w.event, options);
+    }
+    const current = revisions.get(w.streamId) ?? this.stmts.streamRevision.get(w.streamId)?.revision ?? -1;
+    let result: AppendResult;
+    try {
+      result = this.insertAll(w.streamId, current, [w.event], revisions);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_CONSTRAINT_UNIQUE') throw err;
+      throw eventIdTaken(w.event.metadata.eventId);
+    }
+    this.stmts.insertOnceKey.run(w.scope, w.key, Number(result.position));
+    return { status: 'recorded', streamId: w.streamId, position: result.position };
+  }
+
+  /** The write's former record, if one of its former locations holds it (for the write's scope). */
+  private formerRecord(w: OnceWrite): Row | null {
+    let row: Row | undefined;
+    let looked: string | null = null;
+    for (const f of w.formerly ?? []) {
+      // An event id is stored once in the whole store: one lookup answers every location naming it.
+      if (f.eventId !== looked) row = this.stmts.rowByEventId.get((looked = f.eventId));
+      if (row && row[1] === f.streamId && toRecorded(row).metadata.orgId === w.scope) return row;
+    }
+    return null;
   }
 
   /**

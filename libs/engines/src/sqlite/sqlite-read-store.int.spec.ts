@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Filter, Scalar } from '@purser/core';
 import { readStoreContract } from '../../../../test/contracts/read-store.contract';
-import { compileFilter, filterToSql, matchesFilter, SqliteReadStore } from './sqlite-read-store';
+import { compileFilter, matchesFilter } from '../query/filter';
+import { filterToSql } from './sql-filter';
+import { SqliteReadStore } from './sqlite-read-store';
 
 const dir = mkdtempSync(join(tmpdir(), 'purser-rs-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

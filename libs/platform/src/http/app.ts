@@ -1,13 +1,16 @@
-import { INestApplication, ValidationPipe } from '@nestjs/common';
+import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import { PurserConfig } from '../config';
 import { NestPinoLogger, PurserLogger } from '../logger';
 import { Metrics } from '../metrics';
 import { ActorGuard } from './context';
-import { ErrorFilter, validationException } from './errors.filter';
+import { ErrorFilter } from './errors.filter';
+import { FASTIFY_EDGE_OPTIONS, installFastifyEdge } from './fastify-edge';
+import { ReadYourWritesInterceptor } from './reads';
+import { createValidationPipe } from './validation';
+import { setupOpenApi } from './openapi';
 
 export interface HttpAppOptions {
   config: PurserConfig;
@@ -24,9 +27,10 @@ export async function createHttpApp(
   rootModule: unknown,
   options: HttpAppOptions,
 ): Promise<NestFastifyApplication> {
-  const { config, logger } = options;
+  const { logger } = options;
   const adapter = new FastifyAdapter({
     bodyLimit: 16 * 1024 * 1024,
+    ...FASTIFY_EDGE_OPTIONS,
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
@@ -36,16 +40,10 @@ export async function createHttpApp(
     logger: new NestPinoLogger(logger),
     bufferLogs: false,
   });
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      exceptionFactory: validationException,
-    }),
-  );
+  app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ErrorFilter(logger));
-  app.useGlobalGuards(new ActorGuard(config.adminToken));
+  app.useGlobalGuards(app.get(ActorGuard));
+  app.useGlobalInterceptors(app.get(ReadYourWritesInterceptor));
 
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
@@ -56,7 +54,9 @@ export async function createHttpApp(
     const route = req.routeOptions?.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status: String(reply.statusCode) }, seconds);
-    if (route !== '/metrics' && route !== '/health' && route !== '/livez') {
+    // Not logged: probes and scrapes, and Swagger UI's static assets (/docs/*) unless they fail.
+    const docsAsset = route.startsWith('/docs/') && reply.statusCode < 400;
+    if (route !== '/metrics' && route !== '/health' && route !== '/livez' && !docsAsset) {
       logger.info(
         {
           reqId: req.id,
@@ -70,19 +70,11 @@ export async function createHttpApp(
     }
   });
 
-  const doc = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle(options.title ?? 'Purser org server')
-      .setDescription(
-        'Orgs, teams and users; who may do what; what was spent and what may still be spent. ' +
-          'Commands answer with the `position` of their last event; queries accept `?minPosition=` to read their own writes.',
-      )
-      .setVersion('v1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  setupOpenApi(app, options.title);
+
+  // Nest registers its body parsers at init: initialise here so that the edge's JSON parser can take their place.
+  await app.init();
+  installFastifyEdge(fastify);
   return app;
 }
 

@@ -1,26 +1,56 @@
-import { CanActivate, ExecutionContext, Injectable, createParamDecorator } from '@nestjs/common';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { Actor, CommandContext, UnauthenticatedError, ValidationError } from '@purser/core';
+import { CanActivate, ExecutionContext, Inject, Injectable, createParamDecorator } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import {
+  AUTHENTICATOR,
+  AUTHORIZER,
+  Actor,
+  Authenticator,
+  Authorizer,
+  Clock,
+  CommandContext,
+  ForbiddenError,
+  Permission,
+  UnauthenticatedError,
+  ValidationError,
+} from '@purser/core';
+import { CLOCK } from '../tokens';
+import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth';
 
 export interface RequestWithContext {
+  method?: string;
+  url?: string;
   headers: Record<string, string | string[] | undefined>;
-  purser?: { actor: Actor; correlationId: string };
+  params?: Record<string, string | undefined>;
+  purser?: { actor: Actor; correlationId: string; clock: Clock };
 }
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** What a route declares, read once per handler. */
+type Access = { open: true } | { open: false; permission: Permission | undefined };
+
 /**
- * Establishes who is calling. With PURSER_ADMIN_TOKEN set, every /v1 request must carry it as a bearer token
- * (actor: apiKey "admin-token"). Without it (local development), calls are accepted as actor user "anonymous"
- * and a warning is logged at start-up. Sign-in, API keys and RBAC replace this in the access context.
+ * Establishes who is calling from route metadata: @Public() routes are open; every other route declares the
+ * permission it needs with @Requires, the Authenticator says who calls and the Authorizer whether they may, in the
+ * route's org. A route that declares neither is refused. The correlation id (X-Correlation-Id, else a new one) and
+ * the clock travel with the actor to the Ctx of the request.
  */
 @Injectable()
 export class ActorGuard implements CanActivate {
-  constructor(private readonly adminToken: string | null) {}
+  private readonly access = new WeakMap<object, Access>();
 
-  canActivate(context: ExecutionContext): boolean {
-    const req = context.switchToHttp().getRequest<RequestWithContext & { url?: string }>();
-    if (!(req.url ?? '').startsWith('/v1')) return true; // /health, /metrics, /docs are open
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(AUTHENTICATOR) private readonly authenticator: Authenticator,
+    @Inject(AUTHORIZER) private readonly authorizer: Authorizer,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const access = this.accessOf(context);
+    if (access.open) return true;
+    const req = context.switchToHttp().getRequest<RequestWithContext>();
     const header = req.headers['x-correlation-id'];
     const given = Array.isArray(header) ? header[0] : header;
     if (given !== undefined && !CORRELATION.test(given)) {
@@ -29,29 +59,54 @@ export class ActorGuard implements CanActivate {
       ]);
     }
     const correlationId = given ?? randomUUID();
-    if (!this.adminToken) {
-      req.purser = { actor: { type: 'user', id: 'anonymous' }, correlationId };
-      return true;
-    }
-    const auth = req.headers['authorization'];
-    const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
-    if (!token || !safeEqual(token, this.adminToken)) {
-      throw new UnauthenticatedError('a valid bearer token is required', [
-        { field: 'Authorization', problem: 'missing or wrong' },
+    const actor = this.authenticator.authenticate({
+      method: req.method ?? 'GET',
+      url: req.url ?? '',
+      headers: req.headers,
+    });
+    return actor instanceof Promise
+      ? actor.then((a) => this.admit(req, a, correlationId, access.permission))
+      : this.admit(req, actor, correlationId, access.permission);
+  }
+
+  private admit(
+    req: RequestWithContext,
+    actor: Actor,
+    correlationId: string,
+    permission: Permission | undefined,
+  ): boolean | Promise<boolean> {
+    if (!permission) {
+      throw new ForbiddenError('this route declares no permission', [
+        { field: 'route', problem: 'undeclared' },
       ]);
     }
-    req.purser = { actor: { type: 'apiKey', id: 'admin-token' }, correlationId };
-    return true;
+    const orgId = req.params?.orgId;
+    const allowed = this.authorizer.authorize(actor, permission, orgId === undefined ? {} : { orgId });
+    const enter = () => {
+      req.purser = { actor, correlationId, clock: this.clock };
+      return true;
+    };
+    return allowed instanceof Promise ? allowed.then(enter) : enter();
+  }
+
+  private accessOf(context: ExecutionContext): Access {
+    const handler = context.getHandler();
+    let access = this.access.get(handler);
+    if (!access) {
+      const targets = [handler, context.getClass()];
+      access = this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)
+        ? { open: true }
+        : {
+            open: false,
+            permission: this.reflector.getAllAndOverride<Permission>(REQUIRED_PERMISSION, targets),
+          };
+      this.access.set(handler, access);
+    }
+    return access;
   }
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** The command context of the current request: actor, correlation id and the time of execution. */
+/** The command context of the current request: actor, correlation id and the time of execution (from the Clock). */
 export const Ctx = createParamDecorator((_data: unknown, context: ExecutionContext): CommandContext => {
   const req = context.switchToHttp().getRequest<RequestWithContext>();
   if (!req.purser) throw new UnauthenticatedError('no actor on this request');
@@ -59,6 +114,6 @@ export const Ctx = createParamDecorator((_data: unknown, context: ExecutionConte
     actor: req.purser.actor,
     correlationId: req.purser.correlationId,
     causationId: null,
-    now: new Date().toISOString(),
+    now: req.purser.clock.nowIso(),
   };
 });

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from
 import { ValidationError as ClassValidatorError } from 'class-validator';
 import { ErrorDetails, PurserError, ValidationError } from '@purser/core';
 import { PurserLogger } from '../logger';
+import { BodyRefusedError } from './json-body';
 
 /** The one error shape: { statusCode, error, message, details }. */
 export interface ErrorBody {
@@ -24,6 +25,11 @@ export function errorBody(statusCode: number, message: string, details: ErrorDet
   };
 }
 
+const FASTIFY_DETAILS: Record<number, ErrorDetails> = {
+  413: [{ field: 'body', problem: 'too large' }],
+  415: [{ field: 'Content-Type', problem: 'unsupported media type' }],
+};
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(private readonly logger: PurserLogger) {}
@@ -31,6 +37,14 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse();
     const body = this.toBody(exception);
+    if (exception instanceof BodyRefusedError) {
+      // One line, no stack: a refused body is the client's mistake (or an attack), not ours.
+      const req = host.switchToHttp().getRequest<{ id?: string; method?: string; url?: string }>();
+      this.logger.warn(
+        { reqId: req?.id, method: req?.method, url: req?.url?.split('?', 1)[0], reason: exception.reason },
+        'request body refused',
+      );
+    }
     if (body.statusCode >= 500 && body.statusCode !== 503) {
       const err = exception as Error;
       this.logger.error({ err: { message: err?.message, stack: err?.stack } }, 'unhandled error');
@@ -50,12 +64,13 @@ export class ErrorFilter implements ExceptionFilter {
           : Array.isArray((res as any).message)
             ? (res as any).message.join('; ')
             : ((res as any).message ?? exception.message);
-      return errorBody(status, String(message));
+      // Nest maps Fastify's own refusals (body too large, unsupported media type) to HttpExceptions.
+      return errorBody(status, String(message), FASTIFY_DETAILS[status] ?? []);
     }
     const status = (exception as { statusCode?: number })?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      // Fastify's own refusals: malformed JSON, body too large, unsupported media type.
-      return errorBody(status, (exception as Error).message);
+      // Fastify's own refusals: body too large, unsupported media type, ...
+      return errorBody(status, (exception as Error).message, FASTIFY_DETAILS[status] ?? []);
     }
     return errorBody(500, 'internal error');
   }

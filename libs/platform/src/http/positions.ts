@@ -23,18 +23,6 @@ export class ReadYourWrites {
   }
 }
 
-/** Ids in paths: letters, digits, '-' and '_', 1-64 characters. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-
-export function parseId(value: string, field: string): string {
-  if (!ID_PATTERN.test(value)) {
-    throw new ValidationError(`${field} is not a valid id`, [
-      { field, problem: 'must be 1-64 characters of [A-Za-z0-9_-]' },
-    ]);
-  }
-  return value;
-}
-
 /** Parses an If-Match header holding a stream revision ("3" or "\"3\""). */
 export function parseIfMatch(value: string | undefined): bigint | undefined {
   if (value === undefined || value === '') return undefined;
