@@ -1,4 +1,4 @@
-import { Decider, DomainEvent, fold } from '@purser/core';
+import { Decider, DomainEvent, accepted, fold } from '@purser/core';
 
 /**
  * Given past events, when a command, then new events or an error.
@@ -10,7 +10,8 @@ export function given<C, S, E extends DomainEvent>(decider: Decider<C, S, E>, pa
   return {
     state,
     when(command: C) {
-      const run = () => decider.decide(command, state);
+      // A refusal is returned, not thrown: raise it so thenRefuses sees the PurserError it carries.
+      const run = () => accepted(decider.decide(command, state));
       return {
         then(expected: Array<Partial<E> & { type: E['type'] }>) {
           const events = run();

@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteEventStore } from '@purser/engines';
-import { CommandExecutor, Decider } from './decider';
+import { Decider } from './decider';
+import { CommandExecutor } from './command-executor';
 import { EventRegistry } from './registry';
 import { SYSTEM_ACTOR } from './events';
 
 type Added = { type: 'Added'; data: { n: number } };
 const counter: Decider<{ n: number }, number, Added> = {
-  initialState: 0,
+  initialState: () => 0,
   decide: (c) => [{ type: 'Added', data: { n: c.n } }],
   evolve: (s, e) => s + e.data.n,
 };

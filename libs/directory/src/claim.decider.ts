@@ -1,4 +1,4 @@
-import { ConflictError, Decider } from '@purser/core';
+import { ConflictError, Decider, refuse } from '@purser/core';
 import { ClaimEvent, ClaimKind } from './events';
 
 export interface ClaimState {
@@ -19,7 +19,7 @@ export const claimDecider: Decider<
   ClaimState,
   ClaimEvent & { metadata?: { occurredAt: string } }
 > = {
-  initialState: { holder: null, acquiredAt: null },
+  initialState: () => ({ holder: null, acquiredAt: null }),
   decide(command, state) {
     if (command.type === 'Release') {
       return state.holder === command.ownerId
@@ -35,9 +35,11 @@ export const claimDecider: Decider<
     if (state.holder === null)
       return [{ type: 'ClaimAcquired', data: { kind: command.kind, ownerId: command.ownerId } }];
     if (!command.holderIsStale) {
-      throw new ConflictError(`${LABEL[command.kind]} "${command.value}" is already taken`, [
-        { field: command.kind === 'org-name' ? 'name' : command.kind, problem: 'duplicate' },
-      ]);
+      return refuse(
+        new ConflictError(`${LABEL[command.kind]} "${command.value}" is already taken`, [
+          { field: command.kind === 'org-name' ? 'name' : command.kind, problem: 'duplicate' },
+        ]),
+      );
     }
     return [
       { type: 'ClaimReleased', data: { kind: command.kind, ownerId: state.holder, reason: 'stale' } },

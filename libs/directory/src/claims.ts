@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CommandContext, CommandExecutor } from '@purser/core';
+import { accepted } from '@purser/core';
 import { claimDecider } from './claim.decider';
 import { ClaimKind } from './events';
 import { Streams, normalizeUnique } from './streams';
@@ -33,7 +34,7 @@ export class Claims {
       holderIsStale = age > STALE_AFTER_MS && !(await holderUses(state.holder));
     }
     const command = { type: 'Acquire' as const, kind, value, ownerId, holderIsStale };
-    claimDecider.decide(command, state);
+    accepted(claimDecider.decide(command, state));
     return { streamId, command };
   }
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { randomUUID } from 'node:crypto';
-import { CommandExecutor, CommandResult, DomainEvent } from '@purser/core';
+import { CommandExecutor, CommandResult, DomainEvent, accepted } from '@purser/core';
 import {
   ChangeMembership,
   CreateOrg,
@@ -80,7 +80,7 @@ abstract class DirectoryHandler {
     const { state } = await this.executor.current(Streams.user(userId), userDecider);
     if (state.exists && state.orgId !== orgId) {
       // Never reveal another org's users: the same answer as an unknown id.
-      return userDecider.initialState;
+      return userDecider.initialState();
     }
     return state;
   }
@@ -236,9 +236,11 @@ export class CreateUserHandler extends DirectoryHandler implements ICommandHandl
     const liveTeamIds = await this.liveTeamIds(orgId);
     const userId = randomUUID();
     // Refuse unknown teams before taking any claim.
-    userDecider.decide(
-      { type: 'CreateUser', orgId, userId, ...input, liveTeamIds },
-      userDecider.initialState,
+    accepted(
+      userDecider.decide(
+        { type: 'CreateUser', orgId, userId, ...input, liveTeamIds },
+        userDecider.initialState(),
+      ),
     );
     return this.claims.swap(
       ctx,
@@ -278,7 +280,7 @@ export class UpdateUserHandler extends DirectoryHandler implements ICommandHandl
     await this.liveOrg(orgId);
     const user = await this.liveUser(orgId, userId);
     const liveTeamIds = await this.liveTeamIds(orgId);
-    userDecider.decide({ type: 'UpdateUser', userId, changes, liveTeamIds }, user);
+    accepted(userDecider.decide({ type: 'UpdateUser', userId, changes, liveTeamIds }, user));
     return this.claims.swap(
       ctx,
       userId,
@@ -342,7 +344,7 @@ export class DeleteUserHandler extends DirectoryHandler implements ICommandHandl
   async execute({ ctx, orgId, userId, expectedRevision }: DeleteUser): Promise<DirectoryCommandResult> {
     await this.liveOrg(orgId);
     const user = await this.liveUser(orgId, userId);
-    userDecider.decide({ type: 'DeleteUser', userId }, user);
+    accepted(userDecider.decide({ type: 'DeleteUser', userId }, user));
     const r = await this.executor.execute(
       Streams.user(userId),
       userDecider,
@@ -368,7 +370,7 @@ export class ChangeMembershipHandler extends DirectoryHandler implements IComman
     const command = join
       ? ({ type: 'JoinTeam', userId, teamId, liveTeamIds } as const)
       : ({ type: 'LeaveTeam', userId, teamId } as const);
-    userDecider.decide(command, user);
+    accepted(userDecider.decide(command, user));
     const r = await this.executor.execute(Streams.user(userId), userDecider, command, ctx, { orgId });
     return result(userId, r);
   }

@@ -1,4 +1,4 @@
-import { ConflictError, Decider, NotFoundError, ValidationError } from '@purser/core';
+import { ConflictError, Decider, NotFoundError, ValidationError, refuse } from '@purser/core';
 import { ContactInfo, OrgEvent } from './events';
 
 export interface OrgState {
@@ -41,7 +41,7 @@ export type OrgCommand =
 type Stamped<E> = E & { metadata?: { occurredAt: string } };
 
 export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
-  initialState: {
+  initialState: () => ({
     exists: false,
     deleted: false,
     orgId: '',
@@ -52,20 +52,20 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
     timeZone: 'UTC',
     createdAt: null,
     updatedAt: null,
-  },
+  }),
 
   decide(command, state) {
     switch (command.type) {
       case 'CreateOrg': {
         if (state.exists)
-          throw new ConflictError(`org ${command.orgId} already exists`, [
-            { field: 'orgId', problem: 'exists' },
-          ]);
+          return refuse(
+            new ConflictError(`org ${command.orgId} already exists`, [{ field: 'orgId', problem: 'exists' }]),
+          );
         const { type: _t, ...data } = command;
         return [{ type: 'OrgCreated', data }];
       }
       case 'UpdateOrg': {
-        assertLive(state, command.orgId);
+        if (!isLive(state)) return refuse(orgNotFound(command.orgId));
         const changes = Object.fromEntries(
           Object.entries(command.changes).filter(
             ([k, v]) =>
@@ -74,24 +74,28 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
           ),
         );
         if (Object.keys(command.changes).length === 0) {
-          throw new ValidationError('nothing to update', [{ problem: 'the body names no field to change' }]);
+          return refuse(
+            new ValidationError('nothing to update', [{ problem: 'the body names no field to change' }]),
+          );
         }
         if (Object.keys(changes).length === 0) return [];
         return [{ type: 'OrgUpdated', data: { orgId: command.orgId, changes } }];
       }
       case 'DeleteOrg': {
-        assertLive(state, command.orgId);
+        if (!isLive(state)) return refuse(orgNotFound(command.orgId));
         if (command.liveTeams > 0 || command.liveUsers > 0) {
-          throw new ConflictError(
-            `org ${command.orgId} still has ${command.liveTeams} team(s) and ${command.liveUsers} user(s); delete or move them first`,
-            [
-              ...(command.liveTeams
-                ? [{ field: 'teams', problem: 'not empty', count: command.liveTeams }]
-                : []),
-              ...(command.liveUsers
-                ? [{ field: 'users', problem: 'not empty', count: command.liveUsers }]
-                : []),
-            ],
+          return refuse(
+            new ConflictError(
+              `org ${command.orgId} still has ${command.liveTeams} team(s) and ${command.liveUsers} user(s); delete or move them first`,
+              [
+                ...(command.liveTeams
+                  ? [{ field: 'teams', problem: 'not empty', count: command.liveTeams }]
+                  : []),
+                ...(command.liveUsers
+                  ? [{ field: 'users', problem: 'not empty', count: command.liveUsers }]
+                  : []),
+              ],
+            ),
           );
         }
         return [{ type: 'OrgDeleted', data: { orgId: command.orgId } }];
@@ -114,7 +118,14 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
   },
 };
 
+const isLive = (state: { exists: boolean; deleted: boolean }) => state.exists && !state.deleted;
+
+/** The 404 for an org that does not exist or was deleted. */
+export function orgNotFound(orgId: string): NotFoundError {
+  return new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
+}
+
+/** For handlers: raises the 404 unless the org lives. */
 export function assertLive(state: { exists: boolean; deleted: boolean }, orgId: string): void {
-  if (!state.exists || state.deleted)
-    throw new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
+  if (!isLive(state)) throw orgNotFound(orgId);
 }

@@ -2,8 +2,10 @@ import {
   ConflictError,
   Decider,
   NotFoundError,
+  Refusal,
   RuleViolationError,
   WrongExpectedVersionError,
+  refuse,
 } from '@purser/core';
 import { TeamEvent } from './events';
 import { normalizeUnique } from './streams';
@@ -33,12 +35,15 @@ export type TeamCommand =
 
 type Stamped<E> = E & { metadata?: { occurredAt: string } };
 
-export function liveTeam(state: TeamTreeState, teamId: string, field = 'teamId'): TeamNode {
+/** The live team, or the 404 refusing a command that names it. */
+export function liveTeam(state: TeamTreeState, teamId: string, field = 'teamId'): TeamNode | Refusal {
   const t = state.teams.get(teamId);
   if (!t || t.deleted)
-    throw new NotFoundError(`team ${teamId} not found in this org`, [{ field, problem: 'unknown' }]);
+    return refuse(new NotFoundError(`team ${teamId} not found in this org`, [{ field, problem: 'unknown' }]));
   return t;
 }
+
+const refused = (t: TeamNode | Refusal): t is Refusal => 'refused' in t;
 
 export function children(state: TeamTreeState, teamId: string | null): TeamNode[] {
   return [...state.teams.values()].filter((t) => !t.deleted && t.parentTeamId === teamId);
@@ -71,47 +76,59 @@ export function descendants(state: TeamTreeState, teamId: string): TeamNode[] {
   return out;
 }
 
-function assertVersion(team: TeamNode, expected: number | undefined, orgId: string): void {
+function staleVersion(team: TeamNode, expected: number | undefined, orgId: string): Refusal | null {
   if (expected !== undefined && expected !== team.version) {
-    throw new WrongExpectedVersionError(
-      `team ${team.teamId} of org ${orgId}`,
-      String(expected),
-      String(team.version),
+    return refuse(
+      new WrongExpectedVersionError(
+        `team ${team.teamId} of org ${orgId}`,
+        String(expected),
+        String(team.version),
+      ),
     );
   }
+  return null;
 }
 
-function assertSiblingNameFree(
+function siblingNameClash(
   state: TeamTreeState,
   parentTeamId: string | null,
   name: string,
   except?: string,
-): void {
+): Refusal | null {
   const wanted = normalizeUnique(name);
   const clash = children(state, parentTeamId).find(
     (c) => c.teamId !== except && normalizeUnique(c.name) === wanted,
   );
   if (clash) {
-    throw new ConflictError(`a team named "${clash.name}" already exists under the same parent`, [
-      { field: 'name', problem: 'duplicate among siblings', teamId: clash.teamId },
-    ]);
+    return refuse(
+      new ConflictError(`a team named "${clash.name}" already exists under the same parent`, [
+        { field: 'name', problem: 'duplicate among siblings', teamId: clash.teamId },
+      ]),
+    );
   }
+  return null;
 }
 
 export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEvent>> = {
-  initialState: { teams: new Map() },
+  initialState: () => ({ teams: new Map() }),
 
   decide(command, state) {
     const { orgId } = command;
     switch (command.type) {
       case 'CreateTeam': {
         if (state.teams.has(command.teamId)) {
-          throw new ConflictError(`team ${command.teamId} already exists`, [
-            { field: 'teamId', problem: 'exists' },
-          ]);
+          return refuse(
+            new ConflictError(`team ${command.teamId} already exists`, [
+              { field: 'teamId', problem: 'exists' },
+            ]),
+          );
         }
-        if (command.parentTeamId) liveTeam(state, command.parentTeamId, 'parentTeamId');
-        assertSiblingNameFree(state, command.parentTeamId, command.name);
+        if (command.parentTeamId) {
+          const parent = liveTeam(state, command.parentTeamId, 'parentTeamId');
+          if (refused(parent)) return parent;
+        }
+        const clash = siblingNameClash(state, command.parentTeamId, command.name);
+        if (clash) return clash;
         return [
           {
             type: 'TeamCreated',
@@ -121,34 +138,45 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
       }
       case 'RenameTeam': {
         const team = liveTeam(state, command.teamId);
-        assertVersion(team, command.expectedVersion, orgId);
+        if (refused(team)) return team;
+        const stale = staleVersion(team, command.expectedVersion, orgId);
+        if (stale) return stale;
         if (team.name === command.name) return [];
-        assertSiblingNameFree(state, team.parentTeamId, command.name, team.teamId);
+        const clash = siblingNameClash(state, team.parentTeamId, command.name, team.teamId);
+        if (clash) return clash;
         return [{ type: 'TeamRenamed', data: { orgId, teamId: team.teamId, name: command.name } }];
       }
       case 'MoveTeam': {
         const team = liveTeam(state, command.teamId);
-        assertVersion(team, command.expectedVersion, orgId);
+        if (refused(team)) return team;
+        const stale = staleVersion(team, command.expectedVersion, orgId);
+        if (stale) return stale;
         const to = command.parentTeamId;
         if (team.parentTeamId === to) return [];
         if (to !== null) {
-          liveTeam(state, to, 'parentTeamId');
+          const parent = liveTeam(state, to, 'parentTeamId');
+          if (refused(parent)) return parent;
           if (to === team.teamId) {
-            throw new ConflictError(`team ${team.teamId} cannot be its own parent`, [
-              { field: 'parentTeamId', problem: 'cycle', path: [team.teamId] },
-            ]);
+            return refuse(
+              new ConflictError(`team ${team.teamId} cannot be its own parent`, [
+                { field: 'parentTeamId', problem: 'cycle', path: [team.teamId] },
+              ]),
+            );
           }
           const chain = [to, ...ancestors(state, to).map((a) => a.teamId)];
           if (chain.includes(team.teamId)) {
             const path = chain.slice(0, chain.indexOf(team.teamId) + 1).reverse();
-            throw new ConflictError(
-              `moving team "${team.name}" under "${state.teams.get(to)!.name}" would make a cycle: ` +
-                `"${state.teams.get(to)!.name}" is inside "${team.name}" (${path.join(' > ')})`,
-              [{ field: 'parentTeamId', problem: 'cycle', path }],
+            return refuse(
+              new ConflictError(
+                `moving team "${team.name}" under "${state.teams.get(to)!.name}" would make a cycle: ` +
+                  `"${state.teams.get(to)!.name}" is inside "${team.name}" (${path.join(' > ')})`,
+                [{ field: 'parentTeamId', problem: 'cycle', path }],
+              ),
             );
           }
         }
-        assertSiblingNameFree(state, to, team.name, team.teamId);
+        const clash = siblingNameClash(state, to, team.name, team.teamId);
+        if (clash) return clash;
         return [
           {
             type: 'TeamMoved',
@@ -158,7 +186,9 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
       }
       case 'DeleteTeam': {
         const team = liveTeam(state, command.teamId);
-        assertVersion(team, command.expectedVersion, orgId);
+        if (refused(team)) return team;
+        const stale = staleVersion(team, command.expectedVersion, orgId);
+        if (stale) return stale;
         const subTeams = children(state, team.teamId);
         if (subTeams.length || command.memberCount) {
           const parts = [
@@ -167,14 +197,16 @@ export const teamTreeDecider: Decider<TeamCommand, TeamTreeState, Stamped<TeamEv
               : '',
             command.memberCount ? `${command.memberCount} member(s)` : '',
           ].filter(Boolean);
-          throw new ConflictError(`team "${team.name}" still has ${parts.join(' and ')}; move them first`, [
-            ...(subTeams.length
-              ? [{ field: 'subTeams', problem: 'not empty', teamIds: subTeams.map((s) => s.teamId) }]
-              : []),
-            ...(command.memberCount
-              ? [{ field: 'members', problem: 'not empty', count: command.memberCount }]
-              : []),
-          ]);
+          return refuse(
+            new ConflictError(`team "${team.name}" still has ${parts.join(' and ')}; move them first`, [
+              ...(subTeams.length
+                ? [{ field: 'subTeams', problem: 'not empty', teamIds: subTeams.map((s) => s.teamId) }]
+                : []),
+              ...(command.memberCount
+                ? [{ field: 'members', problem: 'not empty', count: command.memberCount }]
+                : []),
+            ]),
+          );
         }
         return [{ type: 'TeamDeleted', data: { orgId, teamId: team.teamId } }];
       }

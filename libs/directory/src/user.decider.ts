@@ -1,4 +1,4 @@
-import { ConflictError, Decider, NotFoundError, ValidationError } from '@purser/core';
+import { ConflictError, Decider, NotFoundError, Refusal, ValidationError, refuse } from '@purser/core';
 import { UserEvent, UserStatus } from './events';
 
 export interface UserState {
@@ -50,22 +50,34 @@ export type UserCommand =
 
 type Stamped<E> = E & { metadata?: { occurredAt: string } };
 
-function assertTeams(ids: Array<string | null | undefined>, live: ReadonlySet<string>, field: string): void {
+function unknownTeams(
+  ids: Array<string | null | undefined>,
+  live: ReadonlySet<string>,
+  field: string,
+): Refusal | null {
   const unknown = ids.filter((id): id is string => !!id && !live.has(id));
-  if (unknown.length) {
-    throw new NotFoundError(`team(s) ${unknown.join(', ')} not found in this org`, [
+  if (!unknown.length) return null;
+  return refuse(
+    new NotFoundError(`team(s) ${unknown.join(', ')} not found in this org`, [
       { field, problem: 'unknown team', teamIds: unknown },
-    ]);
-  }
+    ]),
+  );
 }
 
+/** The 404 refusing a command on a user that does not exist or was deleted; null when the user lives. */
+function unknownUser(state: UserState, userId: string): Refusal<NotFoundError> | null {
+  if (state.exists && !state.deleted) return null;
+  return refuse(new NotFoundError(`user ${userId} not found`, [{ field: 'userId', problem: 'unknown' }]));
+}
+
+/** For handlers: raises the 404 unless the user lives. */
 export function assertUser(state: UserState, userId: string): void {
-  if (!state.exists || state.deleted)
-    throw new NotFoundError(`user ${userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
+  const refusal = unknownUser(state, userId);
+  if (refusal) throw refusal.refused;
 }
 
 export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = {
-  initialState: {
+  initialState: () => ({
     exists: false,
     deleted: false,
     userId: '',
@@ -81,17 +93,21 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
     lastLogin: null,
     createdAt: null,
     updatedAt: null,
-  },
+  }),
 
   decide(command, state) {
     switch (command.type) {
       case 'CreateUser': {
         if (state.exists)
-          throw new ConflictError(`user ${command.userId} already exists`, [
-            { field: 'userId', problem: 'exists' },
-          ]);
-        assertTeams([command.primaryTeamId], command.liveTeamIds, 'primaryTeamId');
-        assertTeams(command.teamIds, command.liveTeamIds, 'teamIds');
+          return refuse(
+            new ConflictError(`user ${command.userId} already exists`, [
+              { field: 'userId', problem: 'exists' },
+            ]),
+          );
+        const unknown =
+          unknownTeams([command.primaryTeamId], command.liveTeamIds, 'primaryTeamId') ??
+          unknownTeams(command.teamIds, command.liveTeamIds, 'teamIds');
+        if (unknown) return unknown;
         const { orgId, userId } = command;
         const teams = [
           ...new Set([...(command.primaryTeamId ? [command.primaryTeamId] : []), ...command.teamIds]),
@@ -113,11 +129,15 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
         ];
       }
       case 'UpdateUser': {
-        assertUser(state, command.userId);
+        const missing = unknownUser(state, command.userId);
+        if (missing) return missing;
         if (Object.keys(command.changes).length === 0) {
-          throw new ValidationError('nothing to update', [{ problem: 'the body names no field to change' }]);
+          return refuse(
+            new ValidationError('nothing to update', [{ problem: 'the body names no field to change' }]),
+          );
         }
-        assertTeams([command.changes.primaryTeamId], command.liveTeamIds, 'primaryTeamId');
+        const unknown = unknownTeams([command.changes.primaryTeamId], command.liveTeamIds, 'primaryTeamId');
+        if (unknown) return unknown;
         const changes = Object.fromEntries(
           Object.entries(command.changes).filter(
             ([k, v]) => v !== undefined && v !== (state as unknown as Record<string, unknown>)[k],
@@ -131,8 +151,9 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
         }
         return out;
       }
-      case 'DeactivateUser':
-        assertUser(state, command.userId);
+      case 'DeactivateUser': {
+        const missing = unknownUser(state, command.userId);
+        if (missing) return missing;
         if (state.status === 'inactive') return [];
         return [
           {
@@ -140,16 +161,24 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
             data: { orgId: state.orgId, userId: state.userId, reason: command.reason },
           },
         ];
+      }
       case 'ReactivateUser':
-        assertUser(state, command.userId);
-        if (state.status === 'active') return [];
-        return [{ type: 'UserReactivated', data: { orgId: state.orgId, userId: state.userId } }];
+        return (
+          unknownUser(state, command.userId) ??
+          (state.status === 'active'
+            ? []
+            : [{ type: 'UserReactivated', data: { orgId: state.orgId, userId: state.userId } }])
+        );
       case 'DeleteUser':
-        assertUser(state, command.userId);
-        return [{ type: 'UserDeleted', data: { orgId: state.orgId, userId: state.userId } }];
-      case 'JoinTeam':
-        assertUser(state, command.userId);
-        assertTeams([command.teamId], command.liveTeamIds, 'teamId');
+        return (
+          unknownUser(state, command.userId) ?? [
+            { type: 'UserDeleted', data: { orgId: state.orgId, userId: state.userId } },
+          ]
+        );
+      case 'JoinTeam': {
+        const refusal =
+          unknownUser(state, command.userId) ?? unknownTeams([command.teamId], command.liveTeamIds, 'teamId');
+        if (refusal) return refusal;
         if (state.teamIds.includes(command.teamId)) return [];
         return [
           {
@@ -157,17 +186,23 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
             data: { orgId: state.orgId, userId: state.userId, teamId: command.teamId },
           },
         ];
-      case 'LeaveTeam':
-        assertUser(state, command.userId);
+      }
+      case 'LeaveTeam': {
+        const missing = unknownUser(state, command.userId);
+        if (missing) return missing;
         if (!state.teamIds.includes(command.teamId)) {
-          throw new NotFoundError(`user ${command.userId} is not a member of team ${command.teamId}`, [
-            { field: 'teamId', problem: 'not a member' },
-          ]);
+          return refuse(
+            new NotFoundError(`user ${command.userId} is not a member of team ${command.teamId}`, [
+              { field: 'teamId', problem: 'not a member' },
+            ]),
+          );
         }
         if (state.primaryTeamId === command.teamId) {
-          throw new ConflictError(
-            `team ${command.teamId} is the primary team of user ${command.userId}; set another primary team first`,
-            [{ field: 'teamId', problem: 'primary team' }],
+          return refuse(
+            new ConflictError(
+              `team ${command.teamId} is the primary team of user ${command.userId}; set another primary team first`,
+              [{ field: 'teamId', problem: 'primary team' }],
+            ),
           );
         }
         return [
@@ -176,6 +211,7 @@ export const userDecider: Decider<UserCommand, UserState, Stamped<UserEvent>> = 
             data: { orgId: state.orgId, userId: state.userId, teamId: command.teamId },
           },
         ];
+      }
     }
   },
 

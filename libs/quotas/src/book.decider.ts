@@ -50,7 +50,7 @@ function assertVersion(q: QuotaEntry, expected: number | undefined): void {
 
 /** An org's quota definitions. */
 export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped<QuotaBookEvent>> = {
-  initialState: { quotas: new Map() },
+  initialState: () => ({ quotas: new Map() }),
   decide(c, state) {
     switch (c.type) {
       case 'DefineQuota': {

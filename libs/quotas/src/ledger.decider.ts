@@ -1,4 +1,4 @@
-import { Decider, LimitExceededError, StaleStateError, formatNanos, toNanos } from '@purser/core';
+import { Decider, LimitExceededError, StaleStateError, formatNanos, refuse, toNanos } from '@purser/core';
 import { LedgerEvent, Metric, QuotaDefinition, Requester } from './events';
 
 export interface Reservation {
@@ -184,20 +184,20 @@ function announcements(c: QuotaTerms, state: LedgerState, used: bigint): LedgerE
 }
 
 export const ledgerDecider: Decider<LedgerCommand, LedgerState, LedgerEvent> = {
-  initialState: {
+  initialState: () => ({
     used: 0n,
     book: null,
     bookVersion: 0,
     warned: new Set(),
     breached: false,
     lastUsagePosition: -1n,
-  },
+  }),
   decide(c, state) {
     switch (c.type) {
       case 'Reserve': {
         const reserved = reservedAt(state, c.now);
         if (c.quota.enforcement === 'hard' && state.used + reserved + c.amount > toNanos(c.quota.limit)) {
-          throw new QuotaRefusal(c.quota, c.period, c.amount, state.used, reserved);
+          return refuse(new QuotaRefusal(c.quota, c.period, c.amount, state.used, reserved));
         }
         return [
           {

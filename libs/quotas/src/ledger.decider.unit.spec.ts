@@ -99,7 +99,7 @@ describe('quota ledger decider', () => {
   });
 
   it('given 100,000 live reservations, then folding and deciding stay cheap (no copy per event)', () => {
-    let state = ledgerDecider.initialState;
+    let state = ledgerDecider.initialState();
     for (let i = 0; i < 100_000; i++)
       state = ledgerDecider.evolve(
         state,

@@ -13,6 +13,8 @@ import {
   StreamWriteOutcome,
   ValidationError,
   WrongExpectedVersionError,
+  accepted,
+  isRefusal,
   convertNanos,
   formatNanos,
   isCurrency,
@@ -574,22 +576,22 @@ export class QuotasService {
     for (const l of p.ledgers) {
       const w = work.get(l.streamId)!;
       const terms = { quota: l.q, period: l.period.key, reservationId, now, requester: p.requester };
-      try {
-        const events = ledgerDecider.decide(
-          { ...terms, type: 'Reserve', amount: l.amount, expiresAt: p.expiresAt },
-          w.state,
-        );
+      const decision = ledgerDecider.decide(
+        { ...terms, type: 'Reserve', amount: l.amount, expiresAt: p.expiresAt },
+        w.state,
+      );
+      if (!isRefusal(decision)) {
+        const events = decision;
         reserved.push({
           w,
           events,
           figures: { used: w.state.used, reserved: reservedAt(w.state, now) + l.amount },
         });
-      } catch (err) {
-        if (!(err instanceof QuotaRefusal)) throw err;
+      } else {
+        const err = decision.refused as QuotaRefusal;
         // Refused: nothing is reserved anywhere; the refusal is recorded on the refusing ledger.
-        const events = ledgerDecider.decide(
-          { ...terms, type: 'RecordRefusal', requested: l.amount },
-          w.state,
+        const events = accepted(
+          ledgerDecider.decide({ ...terms, type: 'RecordRefusal', requested: l.amount }, w.state),
         );
         this.fold(w, events, ctx, orgId);
         const views = p.ledgers.map((m) => {

@@ -1,4 +1,4 @@
-import { Decider, RuleViolationError } from '@purser/core';
+import { Decider, RuleViolationError, refuse } from '@purser/core';
 import { ExchangeRateSet } from './events';
 
 export interface RatesState {
@@ -17,12 +17,14 @@ export interface SetExchangeRate {
 
 /** An org's exchange rates to its base currency, with effective dates. Setting the same rate again changes nothing. */
 export const ratesDecider: Decider<SetExchangeRate, RatesState, ExchangeRateSet> = {
-  initialState: { set: new Map() },
+  initialState: () => ({ set: new Map() }),
   decide(c, state) {
     if (c.currency === c.baseCurrency) {
-      throw new RuleViolationError(`${c.currency} is the org's base currency; its rate is always 1`, [
-        { field: 'currency', problem: 'is the base currency' },
-      ]);
+      return refuse(
+        new RuleViolationError(`${c.currency} is the org's base currency; its rate is always 1`, [
+          { field: 'currency', problem: 'is the base currency' },
+        ]),
+      );
     }
     if (state.set.get(`${c.baseCurrency}>${c.currency}@${c.effectiveFrom}`) === c.rate) return [];
     const { type: _t, ...data } = c;
