@@ -11,6 +11,7 @@ const base = {
     '^@purser/([^/]+)/(.*)$': '<rootDir>/libs/$1/src/$2',
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  setupFiles: ['<rootDir>/test/setup.ts'],
 };
 module.exports = {
   projects: [

@@ -1,7 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestServer, startTestServer } from './support/app';
+import { TestServer, startTestServer } from '@purser/testkit';
 
 /** The README's tour, as a reader pastes it: its one bash block, with only the API address changed. */
 function tourScript(base: string): string {

@@ -1,4 +1,4 @@
-import { startTestServer, TestServer } from '../../../test/support/app';
+import { startTestServer, TestServer } from '@purser/testkit';
 
 /** The module files this test file's (fresh) Jest module registry has loaded: every `require` lands here. */
 function loadedModules(): string[] {

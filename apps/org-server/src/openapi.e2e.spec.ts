@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { TestServer, apiClient, startTestServer } from '../../../test/support/app';
-import { Contract, OpenApiDoc, contractOf } from '../../../test/support/openapi';
-import { arbitraryOf, resolve } from '../../../test/support/openapi-arbitraries';
+import { TestServer, apiClient, startTestServer } from '@purser/testkit';
+import { Contract, OpenApiDoc, contractOf } from '@purser/testkit';
+import { arbitraryOf, resolve } from '@purser/testkit';
 
 /**
  * Rules beyond what a schema can say, stated in the operations' descriptions: a generated request may break them

@@ -135,7 +135,7 @@ export function replayOutcome(
 }
 
 /**
- * The event store port. All adapters pass test/contracts/event-store.contract.ts.
+ * The event store port. All adapters pass libs/testkit/src/contracts/event-store.contract.ts.
  *
  * - append is atomic (all of its events or none), checks the expected revision and fails with
  *   WrongExpectedVersionError, and is idempotent: appending again events whose ids are already stored in

@@ -67,7 +67,7 @@ export interface Consumer {
  * same key keep their order. Every consumer group sees every message (once, unless a consumer crashes or
  * its group rebalances mid-batch: handlers must be idempotent). A message whose value is not JSON is
  * delivered with `raw` set and never blocks its partition. All adapters pass
- * test/contracts/message-bus.contract.ts.
+ * libs/testkit/src/contracts/message-bus.contract.ts.
  */
 export interface MessageBus {
   readonly name: string;

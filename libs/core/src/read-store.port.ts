@@ -102,7 +102,7 @@ export interface CollectionSpec {
 /**
  * The read-store port: documents in named collections. No multi-document transactions: every update is
  * atomic on one document, and correctness never depends on several updates landing together.
- * All adapters pass test/contracts/read-store.contract.ts.
+ * All adapters pass libs/testkit/src/contracts/read-store.contract.ts.
  */
 export interface ReadStore {
   readonly name: string;

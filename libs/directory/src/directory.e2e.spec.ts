@@ -1,4 +1,4 @@
-import { startTestServer } from '../../../test/support/app';
+import { startTestServer } from '@purser/testkit';
 import { directoryApiSpec } from './testing/directory.api';
 
 describe('directory API on the embedded engines (SQLite + in-process bus)', () => {

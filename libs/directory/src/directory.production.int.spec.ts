@@ -1,5 +1,5 @@
-import { describeEngine, uniqueSuffix } from '../../../test/support/engines';
-import { startTestServer } from '../../../test/support/app';
+import { describeEngine, uniqueSuffix } from '@purser/testkit';
+import { startTestServer } from '@purser/testkit';
 import { directoryApiSpec } from './testing/directory.api';
 
 /** The same API spec with the read store on MongoDB wire protocol (FerretDB in CI) and the bus on Kafka when set. */

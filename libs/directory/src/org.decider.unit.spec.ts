@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError } from '@purser/core';
-import { given } from '../../../test/support/decider-spec';
+import { given } from '@purser/testkit';
 import { OrgEvent } from './events';
 import { orgDecider } from './org.decider';
 import { claimDecider } from './claim.decider';

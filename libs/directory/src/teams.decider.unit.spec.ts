@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, WrongExpectedVersionError } from '@purser/core';
-import { given } from '../../../test/support/decider-spec';
+import { given } from '@purser/testkit';
 import { TeamEvent } from './events';
 import { ancestors, descendants, teamTreeDecider } from './teams.decider';
 

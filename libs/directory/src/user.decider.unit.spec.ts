@@ -1,5 +1,5 @@
 import { ConflictError, NotFoundError, ValidationError } from '@purser/core';
-import { given } from '../../../test/support/decider-spec';
+import { given } from '@purser/testkit';
 import { UserEvent } from './events';
 import { userDecider } from './user.decider';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeEngine } from '../../../test/support/engines';
+import { describeEngine } from '@purser/testkit';
 import { closeEngines, createEngines, EngineConfig, Engines } from './select';
 
 /** Creates engines from the embedded defaults plus `overrides`, hands them and the log lines to `check`, closes them. */

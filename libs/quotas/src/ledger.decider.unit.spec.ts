@@ -1,5 +1,5 @@
 import { StaleStateError, fold } from '@purser/core';
-import { given } from '../../../test/support/decider-spec';
+import { given } from '@purser/testkit';
 import { LedgerEvent, QuotaDefinition } from './events';
 import { QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
 

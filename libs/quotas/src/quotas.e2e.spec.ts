@@ -1,4 +1,4 @@
-import { startTestServer } from '../../../test/support/app';
+import { startTestServer } from '@purser/testkit';
 import { quotasApiSpec } from './testing/quotas.api';
 
 describe('quotas API on the embedded engines', () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, EventStore } from '@purser/core';
-import { Api, TestServer, startTestServer } from '../../../test/support/app';
-import { eventually } from '../../../test/support/engines';
+import { Api, TestServer, startTestServer } from '@purser/testkit';
+import { eventually } from '@purser/testkit';
 import { UsageStreams } from './events';
 
 const embedded = { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { CURRENCY_CODES } from '@purser/core';
-import { Api, TestServer, startTestServer } from '../../../test/support/app';
+import { Api, TestServer, startTestServer } from '@purser/testkit';
 
 /**
  * Property: whatever the command side accepts at its bounds (the largest amounts, the most decimals, the largest and

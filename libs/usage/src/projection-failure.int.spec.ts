@@ -14,8 +14,8 @@ import {
 } from '@purser/core';
 import { SqliteEventStore, SqliteReadStore } from '@purser/engines';
 import { Metrics, ProjectionHost, ProjectionRegistry, PurserLogger, loadConfig } from '@purser/platform';
-import { usageEvent } from '../../../test/contracts/event-store.contract';
-import { eventually } from '../../../test/support/engines';
+import { usageEvent } from '@purser/testkit';
+import { eventually } from '@purser/testkit';
 import { UsageIngest } from './ingest';
 
 /** Sums amounts per stream; fails on the amount "poison" while `broken` (a bug in a projection). */

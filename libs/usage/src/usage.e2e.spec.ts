@@ -1,4 +1,4 @@
-import { startTestServer } from '../../../test/support/app';
+import { startTestServer } from '@purser/testkit';
 import { usageApiSpec } from './testing/usage.api';
 import { usageIdempotencyApiSpec } from './testing/usage-idempotency.api';
 

@@ -1,6 +1,6 @@
-import { apiSpec } from '../../../test/support/api-spec';
-import { TestServer, startTestServer } from '../../../test/support/app';
-import { world } from '../../../test/support/directory-world';
+import { apiSpec } from '@purser/testkit';
+import { TestServer, startTestServer } from '@purser/testkit';
+import { world } from '@purser/testkit';
 
 const embedded = { MONGODB_URL: undefined, KAFKA_BROKERS: undefined, EVENTSTORE_URL: undefined };
 

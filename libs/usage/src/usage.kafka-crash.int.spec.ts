@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { Admin, AssignerProtocol, Kafka, logLevel } from 'kafkajs';
 import { KafkaBus } from '@purser/engines/kafka/kafka-bus';
-import { TestServer, startTestServer } from '../../../test/support/app';
-import { describeEngine, eventually, uniqueSuffix } from '../../../test/support/engines';
+import { TestServer, startTestServer } from '@purser/testkit';
+import { describeEngine, eventually, uniqueSuffix } from '@purser/testkit';
 
 /**
  * The issue's acceptance test: usage arrives twice, over HTTP and Kafka at once, while the worker that consumes Kafka

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ConsumedMessage, DLQ_REASON_HEADER, MESSAGE_BUS, MessageBus } from '@purser/core';
-import { TestServer, startTestServer } from '../../../test/support/app';
-import { describeEngine, eventually, uniqueSuffix } from '../../../test/support/engines';
+import { TestServer, startTestServer } from '@purser/testkit';
+import { describeEngine, eventually, uniqueSuffix } from '@purser/testkit';
 
 /**
  * Usage over Kafka (real broker; event store and read store embedded): given an event recorded from the usage

@@ -1,5 +1,5 @@
-import { describeEngine, uniqueSuffix } from '../../../test/support/engines';
-import { startTestServer } from '../../../test/support/app';
+import { describeEngine, uniqueSuffix } from '@purser/testkit';
+import { startTestServer } from '@purser/testkit';
 import { usageApiSpec } from './testing/usage.api';
 import { usageIdempotencyApiSpec } from './testing/usage-idempotency.api';
 

@@ -1,4 +1,4 @@
-import { Api, TestServer } from '../../../../test/support/app';
+import { Api, TestServer } from '@purser/testkit';
 
 /**
  * The directory's API spec over HTTP: given streams, when a request, then the response and the appended events.

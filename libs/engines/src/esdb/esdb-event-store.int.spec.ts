@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { eventStoreContract, usageEvent } from '../../../../test/contracts/event-store.contract';
-import { describeEngine, uniqueSuffix } from '../../../../test/support/engines';
+import { eventStoreContract, usageEvent } from '@purser/testkit';
+import { describeEngine, uniqueSuffix } from '@purser/testkit';
 import { EsdbEventStore } from './esdb-event-store';
 
 describeEngine('EVENTSTORE_URL', 'EventStoreDB event store contract', (url) => {

@@ -21,7 +21,7 @@ import {
  * message lost with the process is published again by its relay after the restart; nothing that was
  * acknowledged is lost.
  *
- * Delivery follows the MessageBus contract (test/contracts/message-bus.contract.ts), like the Kafka adapter:
+ * Delivery follows the MessageBus contract (libs/testkit/src/contracts/message-bus.contract.ts), like the Kafka adapter:
  * each consumer group sees every message once (at least once when a handler is interrupted); a batch's
  * offsets are committed only after the handler has finished with it; a throwing handler is retried with
  * exponential backoff, then the batch is parked on the dead-letter topic; rejected messages are parked with

@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { ConsumedMessage } from '@purser/core';
-import { messageBusContract } from '../../../../test/contracts/message-bus.contract';
-import { eventually } from '../../../../test/support/engines';
+import { messageBusContract } from '@purser/testkit';
+import { eventually } from '@purser/testkit';
 import { InProcessBroker, InProcessBus } from './in-process-bus';
 
 const logger = pino({ level: 'error' });

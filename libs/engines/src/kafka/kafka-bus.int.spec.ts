@@ -1,6 +1,6 @@
 import { ConsumedMessage } from '@purser/core';
-import { messageBusContract } from '../../../../test/contracts/message-bus.contract';
-import { describeEngine, eventually, uniqueSuffix } from '../../../../test/support/engines';
+import { messageBusContract } from '@purser/testkit';
+import { describeEngine, eventually, uniqueSuffix } from '@purser/testkit';
 import { KafkaBus, KafkaBusLogger, KafkaBusOptions } from './kafka-bus';
 
 /** Errors are printed (they mean something is wrong); warnings (retries, parkings) are expected here. */

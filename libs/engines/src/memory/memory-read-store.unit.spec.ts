@@ -1,4 +1,4 @@
-import { readStoreContract } from '../../../../test/contracts/read-store.contract';
+import { readStoreContract } from '@purser/testkit';
 import { MemoryReadStore } from './memory-read-store';
 
 describe('in-memory read store contract', () => {

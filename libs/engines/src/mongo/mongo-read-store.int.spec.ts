@@ -1,6 +1,6 @@
 import mongoose from 'mongoose';
-import { describeEngine, uniqueSuffix } from '../../../../test/support/engines';
-import { readStoreContract } from '../../../../test/contracts/read-store.contract';
+import { describeEngine, uniqueSuffix } from '@purser/testkit';
+import { readStoreContract } from '@purser/testkit';
 import { MongoReadStore } from './mongo-read-store';
 
 /** The same URL with another database: `mongodb://host:port/<db>?options`. */

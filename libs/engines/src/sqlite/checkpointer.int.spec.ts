@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SqliteReadStore } from './sqlite-read-store';
 import { SqliteEventStore } from './sqlite-event-store';
-import { usageEvent } from '../../../../test/contracts/event-store.contract';
+import { usageEvent } from '@purser/testkit';
 
 const dir = mkdtempSync(join(tmpdir(), 'purser-ckpt-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConflictError, RecordedEvent } from '@purser/core';
-import { eventStoreContract, usageEvent } from '../../../../test/contracts/event-store.contract';
+import { eventStoreContract, usageEvent } from '@purser/testkit';
 import { SqliteEventStore } from './sqlite-event-store';
 
 describe('SQLite event store contract', () => {

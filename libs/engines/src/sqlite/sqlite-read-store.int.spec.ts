@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Filter, Scalar } from '@purser/core';
-import { readStoreContract } from '../../../../test/contracts/read-store.contract';
+import { readStoreContract } from '@purser/testkit';
 import { compileFilter, matchesFilter } from '../query/filter';
 import { filterToSql } from './sql-filter';
 import { SqliteReadStore } from './sqlite-read-store';

@@ -91,7 +91,7 @@ function shortHash(s: string): string {
  * holding the document as JSON. Declared indexes become expression indexes on `json_extract(doc, '$."field"')`,
  * and filters are translated to SQL on the same expressions, so SQLite uses them.
  *
- * Semantics (shared with MongoReadStore, checked by test/contracts/read-store.contract.ts):
+ * Semantics (shared with MongoReadStore, checked by libs/testkit/src/contracts/read-store.contract.ts):
  * - filters follow MongoDB: comparisons are type-bracketed (numbers with numbers, strings with strings),
  *   `null` matches null and missing, an array field matches equality, $in and ranges when any element does;
  *   dotted paths address nested objects and do not traverse arrays;

@@ -32,7 +32,8 @@ export const POSITION_PATTERN = /^\d{1,20}$/;
 /** If-Match: a revision, bare or as a (weak) entity tag: 3, "3" or W/"3". */
 export const IF_MATCH_PATTERN = /^(W\/)?("\d{1,19}"|\d{1,19})$/;
 // Month lengths are in the pattern (29 February in a common year is the one calendar rule beyond it).
-const DAY = '\\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\\d|3[01])|(0[469]|11)-(0[1-9]|[12]\\d|30)|02-(0[1-9]|1\\d|2\\d))';
+const DAY =
+  '\\d{4}-((0[13578]|1[02])-(0[1-9]|[12]\\d|3[01])|(0[469]|11)-(0[1-9]|[12]\\d|30)|02-(0[1-9]|1\\d|2\\d))';
 const TIME = '([01]\\d|2[0-3]):[0-5]\\d(:[0-5]\\d(\\.\\d{1,3}0{0,6})?)?';
 const ZONE = '(Z|[+-]([01]\\d|2[0-3]):[0-5]\\d)';
 /** An ISO-8601 instant with a zone (seconds optional; fraction digits beyond milliseconds only as zeros). */

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '@purser/platform';
 import { startOrgServer } from '../../../../apps/org-server/src/server';
-import { Api, apiClient } from '../../../../test/support/app';
+import { Api, apiClient } from '@purser/testkit';
 
 /** The HTTP edge refuses bad input before validation, in the one error shape (issue 12, items 4 and 5). */
 describe('HTTP edge: input hardening', () => {

@@ -38,7 +38,7 @@ export const ERROR_BODY_SCHEMA: Schema = {
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: malformed JSON, a field or parameter that breaks its schema (details name each one)',
   401: 'Missing or wrong bearer token (when the server requires one)',
-  403: 'The caller may not do this: the route\'s permission is not granted in this org',
+  403: "The caller may not do this: the route's permission is not granted in this org",
   404: 'Unknown org, team, user, quota or reservation (details name which)',
   409: 'Conflict: a duplicate, a stale If-Match revision or a state that forbids it',
   413: 'Body too large (16 MiB)',

@@ -6,7 +6,7 @@ import { Actor, Authorizer, ForbiddenError, Permission, fixedClock } from '@purs
 import { closeEngines, createEngines } from '@purser/engines';
 import { createHttpApp, createLogger, loadConfig } from '@purser/platform';
 import { OrgServerModule } from '../../../../apps/org-server/src/app.module';
-import { Api, apiClient } from '../../../../test/support/app';
+import { Api, apiClient } from '@purser/testkit';
 
 /** The edge's ports: a test pins the clock and brings its own authorizer. */
 describe('HTTP edge: injected clock and authorizer', () => {

@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { TestServer, startTestServer } from '../../../../test/support/app';
+import { TestServer, startTestServer } from '@purser/testkit';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth';
 
 interface Route {

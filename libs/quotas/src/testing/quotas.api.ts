@@ -9,8 +9,8 @@ import {
   toNanos,
 } from '@purser/core';
 import { CONFIG, ProjectionHost, PurserConfig } from '@purser/platform';
-import { Api, TestServer } from '../../../../test/support/app';
-import { eventually } from '../../../../test/support/engines';
+import { Api, TestServer } from '@purser/testkit';
+import { eventually } from '@purser/testkit';
 import { ReservationSweeper } from '../sweeper';
 import { QuotaStreams } from '../events';
 import { quotaBookDecider } from '../book.decider';

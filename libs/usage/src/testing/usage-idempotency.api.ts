@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, EventStore } from '@purser/core';
-import { Api, TestServer } from '../../../../test/support/app';
+import { Api, TestServer } from '@purser/testkit';
 
 /**
  * Usage idempotency over HTTP: given orgs and what they recorded, when an eventId comes again (in another org, with

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EVENT_STORE, EventStore, addDecimal } from '@purser/core';
 import { ProjectionHost } from '@purser/platform';
-import { Api, TestServer } from '../../../../test/support/app';
+import { Api, TestServer } from '@purser/testkit';
 
 /** Usage and expenditure over HTTP: given a directory, when usage is sent, then the reports add up to the cent. */
 export function usageApiSpec(start: () => Promise<TestServer>) {

@@ -9,7 +9,7 @@ import {
   RecordedEvent,
   WrongExpectedVersionError,
 } from '@purser/core';
-import { eventually, uniqueSuffix } from '../support/engines';
+import { eventually, uniqueSuffix } from '../engines';
 
 export interface EventStoreContractOptions {
   /** Prefix of every stream the suite writes, so runs sharing one store never collide. */

@@ -7,7 +7,7 @@ import {
   DLQ_SOURCE_HEADER,
   MessageBus,
 } from '@purser/core';
-import { eventually, uniqueSuffix } from '../support/engines';
+import { eventually, uniqueSuffix } from '../engines';
 
 export interface MessageBusContractOptions<B extends MessageBus> {
   /**

@@ -1,9 +1,27 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '@purser/platform';
-import { RunningServer, startOrgServer } from '../../apps/org-server/src/server';
+import { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { PurserConfig, loadConfig } from '@purser/platform';
 import { contractOf } from './openapi';
+
+/** What an app's composition root gives back: the running app, its URL, and a way to stop it. */
+export interface RunningServer {
+  app: NestFastifyApplication;
+  url: string;
+  close(): Promise<void>;
+}
+
+type ServerStarter = (config: PurserConfig) => Promise<RunningServer>;
+let starter: ServerStarter | null = null;
+
+/**
+ * The test kit starts whichever app registered itself (test/setup.ts registers the org server for every suite),
+ * so the kit, a library, does not import an app.
+ */
+export function registerTestServer(start: ServerStarter): void {
+  starter = start;
+}
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -24,7 +42,7 @@ export type Api = ReturnType<typeof apiClient>;
 
 /**
  * An HTTP client for the e2e suites. Every response is checked against the OpenAPI document the server serves
- * (test/support/openapi.ts): an undocumented status, a body that breaks its schema, or an accepted request body
+ * (openapi.ts in this kit): an undocumented status, a body that breaks its schema, or an accepted request body
  * the document refuses fails the request (pass `{ contract: false }` only for a client that must not check).
  */
 export function apiClient(
@@ -99,7 +117,9 @@ export async function startTestServer(
     PURSER_MIN_POSITION_TIMEOUT_MS: '3000',
     ...options.env,
   });
-  const server = await startOrgServer(config);
+  if (!starter)
+    throw new Error('no test server registered: jest runs test/setup.ts, which registers the org server');
+  const server = await starter(config);
   return {
     ...server,
     dataDir,

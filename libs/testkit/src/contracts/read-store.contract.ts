@@ -10,7 +10,7 @@ import {
   UpdateSpec,
   ValidationError,
 } from '@purser/core';
-import { uniqueSuffix } from '../support/engines';
+import { uniqueSuffix } from '../engines';
 
 /**
  * The ReadStore contract: every adapter runs this suite (against its real engine). Each test works in its own
