@@ -34,7 +34,8 @@ export class SetExchangeRateDto {
     type: String,
     pattern: RATE.source,
     example: '0.92',
-    description: 'Units of the base currency for one unit of `currency`; positive, at most 12 decimals',
+    description:
+      'Units of the base currency for one unit of `currency`: above zero, at most 12 integer and 12 fraction digits',
   })
   @IsString()
   @Matches(RATE, {

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { BatchOutcome, ConsumedMessage, Consumer, MESSAGE_BUS, MessageBus } from '@purser/core';
-import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
+import { BatchOutcome, Clock, ConsumedMessage, Consumer, MESSAGE_BUS, MessageBus } from '@purser/core';
+import { CLOCK, CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
 import { randomUUID } from 'node:crypto';
 import { UsageIngest } from './ingest';
 
@@ -24,6 +24,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
     @Inject(MESSAGE_BUS) private readonly bus: MessageBus,
     @Inject(CONFIG) private readonly config: PurserConfig,
     @Inject(LOGGER) private readonly logger: PurserLogger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -49,7 +50,7 @@ export class UsageConsumer implements OnApplicationBootstrap, OnApplicationShutd
           actor: { type: 'system', id: `kafka:${this.config.usageTopic}` },
           correlationId: randomUUID(),
           causationId: null,
-          now: new Date().toISOString(),
+          now: this.clock.nowIso(),
         },
       );
       res.results.forEach((r, i) => {

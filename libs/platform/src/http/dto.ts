@@ -58,9 +58,21 @@ export const CURRENCY_CODES: string[] = (() => {
 export const ApiSchemas = {
   id: { type: 'string', pattern: ID_PATTERN.source, example: 'acme-eng' },
   currency: { type: 'string', pattern: CURRENCY_PATTERN.source, example: 'USD' },
-  decimal: { type: 'string', pattern: DECIMAL_PATTERN.source, example: '12.5' },
+  decimal: {
+    type: 'string',
+    pattern: DECIMAL_PATTERN.source,
+    example: '12.5',
+    description:
+      'An exact decimal string: at most 18 integer and 9 fraction digits (999999999999999999.999999999)',
+  },
   /** Amounts the server writes: signed decimal strings (differences), canonical form. */
-  money: { type: 'string', pattern: '^-?\\d+(\\.\\d{1,9})?$', example: '12.5' },
+  money: {
+    type: 'string',
+    pattern: '^-?\\d+(\\.\\d{1,9})?$',
+    example: '12.5',
+    description:
+      'An exact decimal string with at most 9 fraction digits; sums and converted amounts have no size bound',
+  },
   position: { type: 'string', pattern: POSITION_PATTERN.source, example: '42' },
   revision: { type: 'string', pattern: '^\\d{1,19}$', example: '3' },
   instant: { type: 'string', format: 'date-time', example: '2026-11-25T14:02:00.000Z' },
