@@ -16,8 +16,11 @@ export interface EngineConfig {
   mongodbUrl: string | null;
   kafkaBrokers: string[] | null;
   kafkaClientId: string;
+  /** How long the broker waits for a silent consumer (a crashed process) before giving its partitions away. */
   kafkaSessionTimeoutMs: number;
+  /** SQLite event store durability: 'normal' survives process crashes, 'full' also power loss. */
   sqliteSynchronous: 'normal' | 'full';
+  /** Where the embedded stores checkpoint their WAL: a worker thread per store (default), or only inline. */
   sqliteCheckpoint: 'thread' | 'inline';
 }
 

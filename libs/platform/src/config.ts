@@ -1,21 +1,15 @@
 import { resolve } from 'node:path';
+import type { EngineConfig } from '@purser/engines';
 
 /**
  * All configuration comes from environment variables, validated at start-up. With none set, Purser runs
  * embedded: SQLite files under ./data and an in-process bus. Each production engine is switched on
  * independently by its address. Documented in the README's configuration table.
  */
-export interface PurserConfig {
+export interface PurserConfig extends EngineConfig {
   port: number;
   host: string;
   workerPort: number;
-  dataDir: string;
-  eventStoreUrl: string | null;
-  mongodbUrl: string | null;
-  kafkaBrokers: string[] | null;
-  kafkaClientId: string;
-  /** How long the broker waits for a silent consumer (a crashed process) before giving its partitions away. */
-  kafkaSessionTimeoutMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** 'json': one JSON object a line (machines, log shippers). 'pretty': readable lines (a person at a terminal). */
   logFormat: LogFormat;
@@ -29,10 +23,6 @@ export interface PurserConfig {
   reservationTtlMs: number;
   /** How often expired reservations are looked for. */
   reservationSweepMs: number;
-  /** SQLite event store durability: 'normal' survives process crashes, 'full' also power loss. */
-  sqliteSynchronous: 'normal' | 'full';
-  /** Where the embedded stores checkpoint their WAL: a worker thread per store (default), or only inline. */
-  sqliteCheckpoint: 'thread' | 'inline';
   /**
    * What a worker process runs: the projections (one process), the Kafka consumers (any number: the consumer group
    * shares the partitions), the reservation sweeper. All three by default.

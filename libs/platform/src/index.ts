@@ -1,4 +1,5 @@
 export * from './config';
+export * from './process';
 export * from './logger';
 export * from './tokens';
 export * from './metrics';
