@@ -12,11 +12,9 @@ import {
   Query,
 } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import { CommandContext, instantOrThrow } from '@purser/core';
-import { Ctx, IdPipe, ReadsProjections, Requires, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
-import { ApiResponse } from '@nestjs/swagger';
-import { ApiErrors } from '@purser/platform';
+import { Ctx, Endpoint, IdPipe, parseIfMatch, parseIfMatchVersion } from '@purser/platform';
 import { DirectorySchemas } from './api.schemas';
 import {
   ChangeMembership,
@@ -51,11 +49,6 @@ import {
 import { DirectoryQueries, teamView } from './queries';
 import { DIRECTORY_PROJECTION } from './projection';
 
-const IF_MATCH = {
-  name: 'If-Match',
-  required: false,
-  description: 'The revision you read; a stale one is refused with 409',
-};
 /** asOf: a strict instant (2026-02-30 or sub-millisecond digits are refused, not rolled over or cut). */
 const asInstant = (asOf: string) => instantOrThrow(asOf, 'asOf');
 
@@ -68,10 +61,12 @@ export class OrgsController {
   ) {}
 
   @Post()
-  @Requires('org.manage')
-  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
-  @ApiErrors(409, 422)
-  @ApiOperation({ summary: 'Create an org (names are unique, case-insensitive)' })
+  @Endpoint({
+    summary: 'Create an org (names are unique, case-insensitive)',
+    requires: 'org.manage',
+    created: { description: 'Created', schema: DirectorySchemas.commandResult },
+    errors: [409, 422],
+  })
   create(@Ctx() ctx: CommandContext, @Body() body: CreateOrgDto): Promise<DirectoryCommandResult> {
     return this.commands.execute(
       new CreateOrg(ctx, {
@@ -85,31 +80,37 @@ export class OrgsController {
   }
 
   @Get()
-  @Requires('org.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'A page of orgs', schema: DirectorySchemas.orgPage })
-  @ApiOperation({ summary: 'List orgs by name, with cursor paging' })
+  @Endpoint({
+    summary: 'List orgs by name, with cursor paging',
+    requires: 'org.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'A page of orgs', schema: DirectorySchemas.orgPage },
+  })
   async list(@Query() q: PageQuery) {
     return this.queries.orgs(q.limit ?? 50, q.cursor);
   }
 
   @Get(':orgId')
-  @Requires('org.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'The org', schema: DirectorySchemas.org })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'Read an org, now or as of a past instant' })
+  @Endpoint({
+    summary: 'Read an org, now or as of a past instant',
+    requires: 'org.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'The org', schema: DirectorySchemas.org },
+    errors: [404],
+  })
   async get(@Param('orgId', IdPipe) orgId: string, @Query() q: ReadQuery) {
     if (q.asOf) return this.queries.orgAsOf(orgId, asInstant(q.asOf));
     return this.queries.org(orgId);
   }
 
   @Patch(':orgId')
-  @Requires('org.manage')
-  @ApiResponse({ status: 200, description: 'Updated (or unchanged)', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Update an org' })
+  @Endpoint({
+    summary: 'Update an org',
+    requires: 'org.manage',
+    ok: { description: 'Updated (or unchanged)', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   update(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -120,11 +121,13 @@ export class OrgsController {
   }
 
   @Delete(':orgId')
-  @Requires('org.manage')
-  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Delete an empty org (its history is kept)' })
+  @Endpoint({
+    summary: 'Delete an empty org (its history is kept)',
+    requires: 'org.manage',
+    ok: { description: 'Deleted', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   delete(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -143,10 +146,12 @@ export class TeamsController {
   ) {}
 
   @Post()
-  @Requires('team.manage')
-  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiOperation({ summary: 'Create a team, top-level or under a parent team' })
+  @Endpoint({
+    summary: 'Create a team, top-level or under a parent team',
+    requires: 'team.manage',
+    created: { description: 'Created', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+  })
   create(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: CreateTeamDto) {
     return this.commands.execute(
       new CreateTeam(ctx, orgId, { name: body.name, parentTeamId: body.parentTeamId ?? null }),
@@ -154,15 +159,13 @@ export class TeamsController {
   }
 
   @Get()
-  @Requires('team.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({
-    status: 200,
-    description: 'Flat by name, or a tree (children)',
-    schema: DirectorySchemas.teamList,
+  @Endpoint({
+    summary: "List an org's teams, flat (by name) or as a tree",
+    requires: 'team.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'Flat by name, or a tree (children)', schema: DirectorySchemas.teamList },
+    errors: [404],
   })
-  @ApiErrors(404)
-  @ApiOperation({ summary: "List an org's teams, flat (by name) or as a tree" })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: TeamsQuery) {
     await this.queries.org(orgId);
     if (q.view === 'tree') return { items: await this.queries.tree(orgId) };
@@ -170,11 +173,13 @@ export class TeamsController {
   }
 
   @Get(':teamId')
-  @Requires('team.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'The team', schema: DirectorySchemas.team })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'Read a team, now or as of a past instant' })
+  @Endpoint({
+    summary: 'Read a team, now or as of a past instant',
+    requires: 'team.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'The team', schema: DirectorySchemas.team },
+    errors: [404],
+  })
   async get(
     @Param('orgId', IdPipe) orgId: string,
     @Param('teamId', IdPipe) teamId: string,
@@ -185,11 +190,13 @@ export class TeamsController {
   }
 
   @Get(':teamId/ancestors')
-  @Requires('team.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'From the parent up', schema: DirectorySchemas.teamList })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'Ancestors from the parent up to the top-level team' })
+  @Endpoint({
+    summary: 'Ancestors from the parent up to the top-level team',
+    requires: 'team.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'From the parent up', schema: DirectorySchemas.teamList },
+    errors: [404],
+  })
   async ancestors(
     @Param('orgId', IdPipe) orgId: string,
     @Param('teamId', IdPipe) teamId: string,
@@ -199,11 +206,13 @@ export class TeamsController {
   }
 
   @Get(':teamId/descendants')
-  @Requires('team.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'Breadth first', schema: DirectorySchemas.teamList })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'All sub-teams at any depth, breadth first' })
+  @Endpoint({
+    summary: 'All sub-teams at any depth, breadth first',
+    requires: 'team.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'Breadth first', schema: DirectorySchemas.teamList },
+    errors: [404],
+  })
   async descendants(
     @Param('orgId', IdPipe) orgId: string,
     @Param('teamId', IdPipe) teamId: string,
@@ -213,11 +222,13 @@ export class TeamsController {
   }
 
   @Patch(':teamId')
-  @Requires('team.manage')
-  @ApiResponse({ status: 200, description: 'Renamed', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Rename a team' })
+  @Endpoint({
+    summary: 'Rename a team',
+    requires: 'team.manage',
+    ok: { description: 'Renamed', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   rename(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -229,14 +240,14 @@ export class TeamsController {
   }
 
   @Post(':teamId/move')
-  @Requires('team.manage')
-  @ApiResponse({ status: 200, description: 'Moved', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @HttpCode(200)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({
+  @Endpoint({
     summary: 'Move a team under another team of the same org (or to the top); cycles are refused',
+    requires: 'team.manage',
+    ok: { description: 'Moved', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
   })
+  @HttpCode(200)
   move(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -250,11 +261,13 @@ export class TeamsController {
   }
 
   @Delete(':teamId')
-  @Requires('team.manage')
-  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Delete a team with no members and no sub-teams' })
+  @Endpoint({
+    summary: 'Delete a team with no members and no sub-teams',
+    requires: 'team.manage',
+    ok: { description: 'Deleted', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   delete(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -274,10 +287,12 @@ export class UsersController {
   ) {}
 
   @Post()
-  @Requires('user.manage')
-  @ApiResponse({ status: 201, description: 'Created', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiOperation({ summary: 'Create a user (usernames and emails are unique, case-insensitive)' })
+  @Endpoint({
+    summary: 'Create a user (usernames and emails are unique, case-insensitive)',
+    requires: 'user.manage',
+    created: { description: 'Created', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+  })
   create(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: CreateUserDto) {
     return this.commands.execute(
       new CreateUser(ctx, orgId, {
@@ -292,11 +307,13 @@ export class UsersController {
   }
 
   @Get()
-  @Requires('user.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'A page of users', schema: DirectorySchemas.userPage })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'List users: by team (with sub-teams), status, text; cursor paging by username' })
+  @Endpoint({
+    summary: 'List users: by team (with sub-teams), status, text; cursor paging by username',
+    requires: 'user.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'A page of users', schema: DirectorySchemas.userPage },
+    errors: [404],
+  })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: ListUsersQuery) {
     await this.queries.org(orgId);
     return this.queries.users(orgId, {
@@ -310,11 +327,13 @@ export class UsersController {
   }
 
   @Get(':userId')
-  @Requires('user.read')
-  @ReadsProjections(DIRECTORY_PROJECTION)
-  @ApiResponse({ status: 200, description: 'The user', schema: DirectorySchemas.user })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'Read a user, now or as of a past instant' })
+  @Endpoint({
+    summary: 'Read a user, now or as of a past instant',
+    requires: 'user.read',
+    reads: [DIRECTORY_PROJECTION],
+    ok: { description: 'The user', schema: DirectorySchemas.user },
+    errors: [404],
+  })
   async get(
     @Param('orgId', IdPipe) orgId: string,
     @Param('userId', IdPipe) userId: string,
@@ -325,11 +344,13 @@ export class UsersController {
   }
 
   @Patch(':userId')
-  @Requires('user.manage')
-  @ApiResponse({ status: 200, description: 'Updated', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Update a user' })
+  @Endpoint({
+    summary: 'Update a user',
+    requires: 'user.manage',
+    ok: { description: 'Updated', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   update(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -341,16 +362,14 @@ export class UsersController {
   }
 
   @Post(':userId/deactivate')
-  @Requires('user.manage')
-  @ApiResponse({
-    status: 200,
-    description: 'Deactivated (or already)',
-    schema: DirectorySchemas.commandResult,
+  @Endpoint({
+    summary: 'Deactivate a user (idempotent)',
+    requires: 'user.manage',
+    ok: { description: 'Deactivated (or already)', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
   })
-  @ApiErrors(404, 409, 422)
   @HttpCode(200)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Deactivate a user (idempotent)' })
   deactivate(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -364,16 +383,14 @@ export class UsersController {
   }
 
   @Post(':userId/reactivate')
-  @Requires('user.manage')
-  @ApiResponse({
-    status: 200,
-    description: 'Reactivated (or already)',
-    schema: DirectorySchemas.commandResult,
+  @Endpoint({
+    summary: 'Reactivate a user (idempotent)',
+    requires: 'user.manage',
+    ok: { description: 'Reactivated (or already)', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
   })
-  @ApiErrors(404, 409, 422)
   @HttpCode(200)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Reactivate a user (idempotent)' })
   reactivate(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -386,11 +403,13 @@ export class UsersController {
   }
 
   @Delete(':userId')
-  @Requires('user.manage')
-  @ApiResponse({ status: 200, description: 'Deleted', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Delete a user (the history keeps them)' })
+  @Endpoint({
+    summary: 'Delete a user (the history keeps them)',
+    requires: 'user.manage',
+    ok: { description: 'Deleted', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   delete(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -401,10 +420,12 @@ export class UsersController {
   }
 
   @Put(':userId/teams/:teamId')
-  @Requires('user.manage')
-  @ApiResponse({ status: 200, description: 'A member (or already)', schema: DirectorySchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiOperation({ summary: 'Add the user to a team (idempotent)' })
+  @Endpoint({
+    summary: 'Add the user to a team (idempotent)',
+    requires: 'user.manage',
+    ok: { description: 'A member (or already)', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+  })
   join(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -415,14 +436,12 @@ export class UsersController {
   }
 
   @Delete(':userId/teams/:teamId')
-  @Requires('user.manage')
-  @ApiResponse({
-    status: 200,
-    description: 'Not a member (or already not)',
-    schema: DirectorySchemas.commandResult,
+  @Endpoint({
+    summary: 'Remove the user from a team (not their primary team)',
+    requires: 'user.manage',
+    ok: { description: 'Not a member (or already not)', schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
   })
-  @ApiErrors(404, 409, 422)
-  @ApiOperation({ summary: 'Remove the user from a team (not their primary team)' })
   leave(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,

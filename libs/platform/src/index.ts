@@ -14,6 +14,7 @@ export * from './http/context';
 export * from './http/positions';
 export * from './http/ids';
 export * from './http/auth';
+export * from './http/endpoint';
 export * from './http/reads';
 export * from './http/validation';
 export * from './http/json-body';

@@ -1,7 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiQuery, ApiResponse } from '@nestjs/swagger';
+import { ApiBody, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { Readable } from 'node:stream';
 import {
   CommandContext,
@@ -11,8 +10,7 @@ import {
   dateOrInstantOrThrow,
   instantOrThrow,
 } from '@purser/core';
-import { Ctx, IdPipe, ReadsProjections, Requires } from '@purser/platform';
-import { ApiErrors, ApiSchemas } from '@purser/platform';
+import { ApiSchemas, Ctx, Endpoint, IdPipe } from '@purser/platform';
 import { UsageSchemas } from './api.schemas';
 import { RecordUsage, SetExchangeRateCommand } from './commands';
 import { CsvQueryDto, ExpenditureQueryDto, RecordsQueryDto, SetExchangeRateDto, TopQueryDto } from './dto';
@@ -43,22 +41,21 @@ export class UsageController {
   ) {}
 
   @Post('v1/usage')
-  @Requires('usage.record')
-  @ApiResponse({ status: 201, description: 'A single event, recorded', schema: UsageSchemas.outcome })
-  @ApiResponse({
-    status: 200,
-    description:
-      'A batch: the outcome of each event (some may be rejected); or a single event already recorded (duplicate)',
-    schema: { oneOf: [UsageSchemas.ingestResult, UsageSchemas.outcome] },
-  })
-  @ApiErrors(409, 422)
-  @HttpCode(200)
-  @ApiOperation({
+  @Endpoint({
     summary: 'Record usage: one event, or a batch of up to 1,000 ({"events": [...]} or a JSON array)',
     description:
       'Each event carries a client-chosen eventId: the same eventId sent again, over HTTP or Kafka, is recorded once. ' +
       'A batch answers 200 with recorded / duplicate / conflict / rejected per event; a single event answers 201 (recorded), 200 (duplicate), 409 (its eventId already recorded with another payload: both fingerprints in details), 400 or 422.',
+    requires: 'usage.record',
+    created: { description: 'A single event, recorded', schema: UsageSchemas.outcome },
+    ok: {
+      description:
+        'A batch: the outcome of each event (some may be rejected); or a single event already recorded (duplicate)',
+      schema: { oneOf: [UsageSchemas.ingestResult, UsageSchemas.outcome] },
+    },
+    errors: [409, 422],
   })
+  @HttpCode(200)
   @ApiBody({ schema: UsageSchemas.request, examples: { single: { value: EXAMPLE } } })
   async record(
     @Ctx() ctx: CommandContext,
@@ -112,10 +109,12 @@ export class UsageController {
   }
 
   @Post('v1/orgs/:orgId/exchange-rates')
-  @Requires('rate.manage')
-  @ApiResponse({ status: 201, description: 'Set', schema: UsageSchemas.rateSet })
-  @ApiErrors(404, 422)
-  @ApiOperation({ summary: "Set an exchange rate to the org's base currency, effective from an instant" })
+  @Endpoint({
+    summary: "Set an exchange rate to the org's base currency, effective from an instant",
+    requires: 'rate.manage',
+    created: { description: 'Set', schema: UsageSchemas.rateSet },
+    errors: [404, 422],
+  })
   setRate(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -133,32 +132,34 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/exchange-rates')
-  @Requires('rate.read')
-  @ReadsProjections(EXPENDITURE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'By currency and effective date', schema: UsageSchemas.rates })
+  @Endpoint({
+    summary: "The org's exchange rates, by currency and effective date",
+    requires: 'rate.read',
+    reads: [EXPENDITURE_PROJECTION],
+    ok: { description: 'By currency and effective date', schema: UsageSchemas.rates },
+    errors: [404],
+  })
   @ApiQuery({
     name: 'minPosition',
     required: false,
     schema: ApiSchemas.position,
     description: 'Wait until the read models include this position (else 503)',
   })
-  @ApiErrors(404)
-  @ApiOperation({ summary: "The org's exchange rates, by currency and effective date" })
   // minPosition is declared for the OpenAPI document; the read-your-writes interceptor reads and waits for it.
   async rates(@Param('orgId', IdPipe) orgId: string, @Query('minPosition') _minPosition?: string) {
     return this.queries.rates(orgId);
   }
 
   @Get('v1/orgs/:orgId/expenditure')
-  @Requires('usage.read')
-  @ReadsProjections(EXPENDITURE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'Rows and total', schema: UsageSchemas.expenditure })
-  @ApiErrors(404)
-  @ApiOperation({
+  @Endpoint({
     summary: 'Expenditure by period and/or dimension, exact per currency and in the base currency',
     description:
       'Periods follow the org time zone; from/to are rounded out to whole periods of the grain (day when none). ' +
       'Team figures include all sub-teams as of when the usage happened.',
+    requires: 'usage.read',
+    reads: [EXPENDITURE_PROJECTION],
+    ok: { description: 'Rows and total', schema: UsageSchemas.expenditure },
+    errors: [404],
   })
   async expenditure(@Param('orgId', IdPipe) orgId: string, @Query() q: ExpenditureQueryDto) {
     if (q.itemId && !q.itemType)
@@ -167,37 +168,37 @@ export class UsageController {
   }
 
   @Get('v1/orgs/:orgId/expenditure/top')
-  @Requires('usage.read')
-  @ReadsProjections(EXPENDITURE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'Ranked by base-currency amount', schema: UsageSchemas.top })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'Top users, teams, item types or items by spend in a period' })
+  @Endpoint({
+    summary: 'Top users, teams, item types or items by spend in a period',
+    requires: 'usage.read',
+    reads: [EXPENDITURE_PROJECTION],
+    ok: { description: 'Ranked by base-currency amount', schema: UsageSchemas.top },
+    errors: [404],
+  })
   async top(@Param('orgId', IdPipe) orgId: string, @Query() q: TopQueryDto) {
     return this.queries.top(orgId, q.by, { ...strictRange(q), limit: q.limit ?? 10 });
   }
 
   @Get('v1/orgs/:orgId/usage-records')
-  @Requires('usage.read')
-  @ReadsProjections(EXPENDITURE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'A page of records', schema: UsageSchemas.records })
-  @ApiErrors(404)
-  @ApiOperation({
+  @Endpoint({
     summary: 'Raw usage records of the org, a team (with sub-teams), a user or an item, with cursor paging',
+    requires: 'usage.read',
+    reads: [EXPENDITURE_PROJECTION],
+    ok: { description: 'A page of records', schema: UsageSchemas.records },
+    errors: [404],
   })
   async records(@Param('orgId', IdPipe) orgId: string, @Query() q: RecordsQueryDto) {
     return this.queries.records(orgId, { ...strictRange(q), limit: q.limit ?? 100 });
   }
 
   @Get('v1/orgs/:orgId/usage-records.csv')
-  @Requires('usage.read')
-  @ReadsProjections(EXPENDITURE_PROJECTION)
-  @ApiResponse({
-    status: 200,
-    description: 'CSV, streamed',
-    content: { 'text/csv': { schema: { type: 'string' } } },
+  @Endpoint({
+    summary: 'The same records as CSV, streamed',
+    requires: 'usage.read',
+    reads: [EXPENDITURE_PROJECTION],
+    ok: { description: 'CSV, streamed', content: { 'text/csv': { schema: { type: 'string' } } } },
+    errors: [404],
   })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'The same records as CSV, streamed' })
   async csv(@Param('orgId', IdPipe) orgId: string, @Query() query: CsvQueryDto, @Res() reply: any) {
     const q = strictRange(query);
     const { start, end } = await this.queries.recordsRange(orgId, q.from, q.to);
