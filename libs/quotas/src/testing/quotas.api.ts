@@ -15,7 +15,8 @@ import { ReservationSweeper } from '../sweeper';
 import { QuotaStreams } from '../events';
 import { quotaBookDecider } from '../book.decider';
 import { ledgerDecider } from '../ledger.decider';
-import { QuotasService, periodOf } from '../quotas.service';
+import { QuotaCheck } from '../check';
+import { periodOf } from '../weighing';
 
 /** Quotas through the API: given a directory and quotas, when agents check and spend, then limits hold and alerts fire once. */
 export function quotasApiSpec(
@@ -466,7 +467,7 @@ export function quotasApiSpec(
   it('given a hard quota with room for 3, when 8 checks arrive in one event-loop turn, then they are decided together and appended at once, and exactly the first 3 are allowed', async () => {
     const w = await world();
     const q = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'cost', limit: '3' });
-    const quotas = server.app.get(QuotasService);
+    const quotas = server.app.get(QuotaCheck);
     const store = server.app.get<EventStore>(EVENT_STORE as never);
     const appendMany = jest.spyOn(store, 'appendMany');
     let results: Array<{ allowed: boolean }>;
