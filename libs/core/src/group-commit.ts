@@ -226,9 +226,8 @@ export class GroupCommit<P extends PendingCommand<Out>, Plan, S, E extends Domai
   private rollBack(w: StreamWork<S, E>): void {
     if (!w.events.length) return;
     try {
-      const unfold = this.handler.unfold;
-      if (!unfold) throw new Error('no unfold');
-      const state = unfold(
+      if (!this.handler.unfold) throw new Error('no unfold');
+      const state = this.handler.unfold(
         w.state,
         w.events.map((e) => e.event),
       );

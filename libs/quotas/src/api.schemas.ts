@@ -1,7 +1,7 @@
 import { ApiSchemas, ERROR_BODY_SCHEMA, apiRef, registerApiSchemas } from '@purser/platform';
 import { ITEM_TYPES } from './dto';
 
-/** Quotas' response schemas in the OpenAPI document (the views of quotas.service.ts and the controller). */
+/** Quotas' response schemas in the OpenAPI document (the views of views.ts, check.ts and the controller). */
 const nullableString = { type: 'string', nullable: true };
 const entityType = { type: 'string', enum: ['Org', 'Team', 'User'] };
 const quotaView = {

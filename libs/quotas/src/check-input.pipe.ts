@@ -1,6 +1,6 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { createValidationPipe } from '@purser/platform';
-import { CheckInput } from './quotas.service';
+import { CheckInput } from './check';
 import { ID, ITEM_ID, ITEM_TYPES, LIMIT, QuotaCheckDto } from './dto';
 
 const CHECK_FIELDS = new Set(['userId', 'teamId', 'itemType', 'itemId', 'estimate']);

@@ -12,11 +12,21 @@ import {
   positionGuard,
   periodKeys,
 } from '@purser/core';
-import { UsageRecorded, UsageStreams, ratesDecider } from '@purser/usage';
+import { UsageRecorded } from '@purser/usage';
 import { LedgerEvent, QuotaStreams } from './events';
 import { covering, quotaBookDecider } from './book.decider';
 import { ledgerDecider } from './ledger.decider';
-import { ALERTS, QuotasService, REFUSALS, RESERVATIONS } from './quotas.service';
+import { DirectoryView } from './directory-view';
+import { needsRate, weigh } from './weighing';
+import { LEDGER_RETRIES } from './reservations';
+import {
+  ALERTS,
+  QUOTA_ALERTS_RELAY,
+  QUOTA_DECISIONS_PROJECTION,
+  QUOTA_USAGE_PROJECTION,
+  REFUSALS,
+  RESERVATIONS,
+} from './read-models';
 
 /**
  * Counts every recorded usage against the quotas that cover it (user, team path as stamped on the usage, org),
@@ -24,13 +34,13 @@ import { ALERTS, QuotasService, REFUSALS, RESERVATIONS } from './quotas.service'
  * remembers the position of the last usage it counted.
  */
 export class QuotaUsageReactor implements Projection {
-  readonly name = 'quota-usage';
+  readonly name = QUOTA_USAGE_PROJECTION;
   readonly filter = { eventTypes: ['UsageRecorded'] };
   readonly collections: CollectionSpec[] = [];
 
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly quotas: QuotasService,
+    private readonly directory: DirectoryView,
   ) {}
 
   async handle(events: RecordedEvent[]): Promise<void> {
@@ -56,7 +66,14 @@ export class QuotaUsageReactor implements Projection {
       const u = e.data;
       const quotas = covering(book, u);
       if (!quotas.length) continue;
-      const rates = (await this.executor.current(UsageStreams.rates(u.orgId), ratesDecider)).state;
+      const spend = {
+        amount: u.amount,
+        currency: u.currency,
+        tokens: (u.inputTokens ?? 0) + (u.outputTokens ?? 0),
+      };
+      const rate = needsRate(quotas, spend, u.baseCurrency)
+        ? await this.directory.rateAt(u.orgId, u.currency, u.baseCurrency, u.occurredAt)
+        : null;
       const ctx = {
         actor: e.metadata.actor,
         correlationId: e.metadata.correlationId,
@@ -65,13 +82,7 @@ export class QuotaUsageReactor implements Projection {
       };
       for (const q of quotas) {
         const period = q.period === 'none' ? 'all' : periodKeys(u.occurredAt, u.timeZone)[q.period];
-        const weight = this.quotas.weigh(
-          q,
-          { amount: u.amount, currency: u.currency, tokens: (u.inputTokens ?? 0) + (u.outputTokens ?? 0) },
-          u.baseCurrency,
-          rates,
-          u.occurredAt,
-        );
+        const weight = weigh(q, spend, u.baseCurrency, rate);
         await this.executor.execute(
           QuotaStreams.ledger(q.quotaId, period),
           ledgerDecider,
@@ -86,7 +97,7 @@ export class QuotaUsageReactor implements Projection {
             unconverted: weight === null ? { amount: u.amount, currency: u.currency } : null,
           },
           ctx,
-          { orgId: u.orgId, maxRetries: 500 },
+          { orgId: u.orgId, maxRetries: LEDGER_RETRIES },
         );
       }
     }
@@ -95,7 +106,7 @@ export class QuotaUsageReactor implements Projection {
 
 /** Reservations (for release and expiry) and refusals (the audit of decisions) as read models. */
 export class QuotaDecisionsProjection implements Projection {
-  readonly name = 'quota-decisions';
+  readonly name = QUOTA_DECISIONS_PROJECTION;
   readonly filter = {
     eventTypes: [
       'QuotaReserved',
@@ -190,7 +201,7 @@ export class QuotaDecisionsProjection implements Projection {
  * notification work. Driven from the event store with a checkpoint: at least once; consumers dedupe by eventId.
  */
 export class QuotaAlertsRelay implements Projection {
-  readonly name = 'quota-alerts';
+  readonly name = QUOTA_ALERTS_RELAY;
   readonly filter = { eventTypes: ['QuotaWarningReached', 'QuotaBreached'] };
   readonly collections: CollectionSpec[] = [];
 

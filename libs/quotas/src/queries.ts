@@ -1,10 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Filter, NotFoundError, READ_STORE, ReadStore, instantOrThrow } from '@purser/core';
-import { ALERTS, QuotasService, REFUSALS, RESERVATIONS } from './quotas.service';
+import { ALERTS, REFUSALS, RESERVATIONS } from './read-models';
+import { DirectoryView } from './directory-view';
 
-/** The read models the quota routes wait for with ?minPosition= (the projections' names). */
-export const QUOTA_USAGE_PROJECTION = 'quota-usage';
-export const QUOTA_DECISIONS_PROJECTION = 'quota-decisions';
+export { QUOTA_DECISIONS_PROJECTION, QUOTA_USAGE_PROJECTION } from './read-models';
 
 export interface DecisionsFilter {
   from?: string;
@@ -18,7 +17,7 @@ export interface DecisionsFilter {
 export class QuotaQueries {
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
-    private readonly quotas: QuotasService,
+    private readonly directory: DirectoryView,
   ) {}
 
   /** A reservation on each quota it holds: live, settled, released or expired. */
@@ -54,7 +53,7 @@ export class QuotaQueries {
     // Strict instants: an impossible date (2026-02-30) is a 400, not a silent roll-over into March.
     const from = q.from === undefined ? undefined : instantOrThrow(q.from, 'from');
     const to = q.to === undefined ? undefined : instantOrThrow(q.to, 'to');
-    await this.quotas.org(orgId);
+    await this.directory.liveOrg(orgId);
     const filter: Filter = { orgId, ...extra };
     if (from || to) filter.at = { ...(from ? { $gte: from } : {}), ...(to ? { $lt: to } : {}) };
     const page = await this.store.find(collection, filter, {

@@ -26,7 +26,11 @@ import {
   QuotaListQuery,
   RefusalsQuery,
 } from './dto';
-import { CheckInput, QuotasService } from './quotas.service';
+import { CommandBus } from '@nestjs/cqrs';
+import { CheckInput, CheckQuota, CheckResult } from './check';
+import { ChangeQuota, DefineQuota, RemoveQuota } from './definitions';
+import { ReleaseReservation } from './reservations';
+import { QuotaViews } from './views';
 import { CheckInputPipe } from './check-input.pipe';
 import { QUOTA_DECISIONS_PROJECTION, QUOTA_USAGE_PROJECTION, QuotaQueries } from './queries';
 
@@ -40,7 +44,8 @@ const IF_MATCH = {
 @Controller('v1/orgs/:orgId')
 export class QuotasController {
   constructor(
-    private readonly quotas: QuotasService,
+    private readonly commands: CommandBus,
+    private readonly views: QuotaViews,
     private readonly queries: QuotaQueries,
   ) {}
 
@@ -53,7 +58,7 @@ export class QuotasController {
       'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item',
   })
   define(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: DefineQuotaDto) {
-    return this.quotas.define(orgId, body, ctx);
+    return this.commands.execute(new DefineQuota(ctx, orgId, body));
   }
 
   @Get('quotas')
@@ -63,7 +68,7 @@ export class QuotasController {
   @ApiErrors(404)
   @ApiOperation({ summary: "The org's quotas with used, reserved and remaining for the period in force" })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: QuotaListQuery) {
-    return this.quotas.list(orgId, q);
+    return this.views.list(orgId, q);
   }
 
   @Get('quotas/:quotaId')
@@ -77,7 +82,7 @@ export class QuotasController {
     @Param('quotaId', IdPipe) quotaId: string,
     @Query() _q: PositionOnlyQuery,
   ) {
-    return this.quotas.get(orgId, quotaId);
+    return this.views.get(orgId, quotaId);
   }
 
   @Patch('quotas/:quotaId')
@@ -93,7 +98,9 @@ export class QuotasController {
     @Body() body: ChangeQuotaDto,
     @Headers('if-match') ifMatch?: string,
   ) {
-    return this.quotas.change(orgId, quotaId, { ...body }, parseIfMatchVersion(ifMatch), ctx);
+    return this.commands.execute(
+      new ChangeQuota(ctx, orgId, quotaId, { ...body }, parseIfMatchVersion(ifMatch)),
+    );
   }
 
   @Delete('quotas/:quotaId')
@@ -108,7 +115,7 @@ export class QuotasController {
     @Param('quotaId', IdPipe) quotaId: string,
     @Headers('if-match') ifMatch?: string,
   ) {
-    return this.quotas.remove(orgId, quotaId, parseIfMatchVersion(ifMatch), ctx);
+    return this.commands.execute(new RemoveQuota(ctx, orgId, quotaId, parseIfMatchVersion(ifMatch)));
   }
 
   @Get('users/:userId/quotas')
@@ -124,7 +131,7 @@ export class QuotasController {
     @Param('userId', IdPipe) userId: string,
     @Query() _q: PositionOnlyQuery,
   ) {
-    return this.quotas.forUser(orgId, userId);
+    return this.views.forUser(orgId, userId);
   }
 
   @Post('quota-checks')
@@ -151,7 +158,8 @@ export class QuotasController {
     @Body(CheckInputPipe) body: unknown,
     @Res({ passthrough: true }) reply: { status(code: number): unknown },
   ) {
-    const res = await this.quotas.check(orgId, body as CheckInput, ctx);
+    // A refusal is the check's answer (a decision, not an exception); this is where it becomes a 429.
+    const res: CheckResult = await this.commands.execute(new CheckQuota(ctx, orgId, body as CheckInput));
     if (res.allowed) return res;
     reply.status(429);
     return {
@@ -174,7 +182,7 @@ export class QuotasController {
     @Param('reservationId', IdPipe) reservationId: string,
     @Query() _q: PositionOnlyQuery,
   ) {
-    return this.quotas.release(orgId, reservationId, ctx);
+    return this.commands.execute(new ReleaseReservation(ctx, orgId, reservationId));
   }
 
   @Get('quota-checks/:reservationId')

@@ -2,29 +2,45 @@ import { Inject, Module } from '@nestjs/common';
 import { CommandExecutor, EventRegistry, MESSAGE_BUS, MessageBus } from '@purser/core';
 import { CONFIG, ProjectionRegistry, PurserConfig } from '@purser/platform';
 import { QUOTA_EVENT_TYPES } from './events';
-import { QuotasService } from './quotas.service';
 import { QuotaAlertsRelay, QuotaDecisionsProjection, QuotaUsageReactor } from './projections';
 import { ReservationSweeper } from './sweeper';
 import { QuotasController } from './quotas.controller';
 import { QuotaQueries } from './queries';
+import { DirectoryView } from './directory-view';
+import { QuotaViews } from './views';
+import { DEFINITION_HANDLERS } from './definitions';
+import { CheckQuotaHandler, QuotaCheck } from './check';
+import { RESERVATION_HANDLERS, ReservationReleaser } from './reservations';
 
-/** Quota definitions, ledgers, the usage reactor, the decisions read model, the alerts relay and the sweeper. */
+/**
+ * Quota definitions, the check, ledgers, the usage reactor, the decisions read model, the alerts relay and the
+ * sweeper. Commands go CommandBus -> handler -> decider -> CommandExecutor (the check through core's GroupCommit).
+ */
 @Module({
-  providers: [QuotasService, ReservationSweeper],
-  exports: [QuotasService],
+  providers: [
+    DirectoryView,
+    QuotaViews,
+    ReservationReleaser,
+    QuotaCheck,
+    CheckQuotaHandler,
+    ...DEFINITION_HANDLERS,
+    ...RESERVATION_HANDLERS,
+    ReservationSweeper,
+  ],
+  exports: [DirectoryView, QuotaViews, QuotaCheck],
 })
 export class QuotasCoreModule {
   constructor(
     events: EventRegistry,
     projections: ProjectionRegistry,
     executor: CommandExecutor,
-    quotas: QuotasService,
+    directory: DirectoryView,
     @Inject(MESSAGE_BUS) bus: MessageBus,
     @Inject(CONFIG) config: PurserConfig,
   ) {
     events.registerAll(QUOTA_EVENT_TYPES);
     projections.register(
-      new QuotaUsageReactor(executor, quotas),
+      new QuotaUsageReactor(executor, directory),
       new QuotaDecisionsProjection(),
       new QuotaAlertsRelay(bus, config.alertsTopic),
     );

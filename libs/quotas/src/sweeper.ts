@@ -2,7 +2,9 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { READ_STORE, ReadStore, SYSTEM_ACTOR } from '@purser/core';
 import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
 import { randomUUID } from 'node:crypto';
-import { QuotasService, RESERVATIONS } from './quotas.service';
+import { CommandBus } from '@nestjs/cqrs';
+import { RESERVATIONS } from './read-models';
+import { ExpireReservation } from './reservations';
 
 /**
  * Records ReservationExpired for reservations nobody settled or released in time. Expired reservations already hold
@@ -14,7 +16,7 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnApplication
   private running = false;
 
   constructor(
-    private readonly quotas: QuotasService,
+    private readonly commands: CommandBus,
     private readonly host: ProjectionHost,
     @Inject(READ_STORE) private readonly store: ReadStore,
     @Inject(CONFIG) private readonly config: PurserConfig,
@@ -45,12 +47,10 @@ export class ReservationSweeper implements OnApplicationBootstrap, OnApplication
         reservationId: string;
       }>(RESERVATIONS, { state: 'live', expiresAt: { $lte: now } }, { sort: { expiresAt: 1 }, limit: 500 });
       for (const r of due.items) {
-        await this.quotas.expire(r.orgId, r.quotaId, r.period, r.reservationId, {
-          actor: SYSTEM_ACTOR,
-          correlationId: randomUUID(),
-          causationId: null,
-          now,
-        });
+        const ctx = { actor: SYSTEM_ACTOR, correlationId: randomUUID(), causationId: null, now };
+        await this.commands.execute(
+          new ExpireReservation(ctx, r.orgId, r.quotaId, r.period, r.reservationId),
+        );
         n++;
       }
     } catch (err) {
