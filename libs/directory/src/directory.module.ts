@@ -6,6 +6,7 @@ import { DirectoryProjection } from './projection';
 import { DIRECTORY_HANDLERS } from './handlers';
 import { Claims } from './claims';
 import { DirectoryQueries } from './queries';
+import { CachedDirectoryLookup, DirectoryLookup } from './lookup';
 import { OrgsController, TeamsController, UsersController } from './directory.controller';
 
 /** Registers the directory's event names and its projection (used alone by the worker). */
@@ -17,11 +18,18 @@ export class DirectoryProjectionsModule {
   }
 }
 
+/** What other contexts may ask of the directory (DirectoryLookup); imported by the contexts that ask. */
+@Module({
+  providers: [{ provide: DirectoryLookup, useClass: CachedDirectoryLookup }],
+  exports: [DirectoryLookup],
+})
+export class DirectoryLookupModule {}
+
 /** The org directory: orgs, nested teams and users. */
 @Module({
-  imports: [DirectoryProjectionsModule],
+  imports: [DirectoryProjectionsModule, DirectoryLookupModule],
   controllers: [OrgsController, TeamsController, UsersController],
   providers: [...DIRECTORY_HANDLERS, Claims, DirectoryQueries],
-  exports: [DirectoryQueries],
+  exports: [DirectoryQueries, DirectoryLookupModule],
 })
 export class DirectoryModule {}

@@ -1,10 +1,28 @@
+/**
+ * The directory's public face: its modules, its events, its HTTP DTO and response types, and DirectoryLookup (what
+ * other contexts may ask of it). Its deciders, states, streams, projection and queries are its own.
+ */
+export { DirectoryModule, DirectoryProjectionsModule, DirectoryLookupModule } from './directory.module';
 export * from './events';
-export * from './streams';
-export * from './org.decider';
-export * from './teams.decider';
-export * from './user.decider';
-export * from './claim.decider';
-export * from './commands';
-export * from './projection';
-export * from './queries';
-export * from './directory.module';
+export * from './lookup';
+export { orgNotFound } from './org.decider';
+export type {
+  ContactInfoDto,
+  CreateOrgDto,
+  UpdateOrgDto,
+  CreateTeamDto,
+  RenameTeamDto,
+  MoveTeamDto,
+  CreateUserDto,
+  UpdateUserDto,
+  DeactivateUserDto,
+} from './dto';
+export type { OrgView, TeamView, TeamTreeNode, UserView } from './queries';
+export type { DirectoryCommandResult } from './commands';
+
+// Deprecated: only for libs/quotas until it uses DirectoryLookup / RatesLookup; do not use
+export { Streams } from './streams';
+export { orgDecider, assertLive } from './org.decider';
+export type { OrgState } from './org.decider';
+export { teamTreeDecider, ancestors } from './teams.decider';
+export { userDecider } from './user.decider';

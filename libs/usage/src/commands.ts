@@ -1,6 +1,6 @@
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CommandContext, CommandExecutor } from '@purser/core';
-import { Streams, assertLive, orgDecider } from '@purser/directory';
+import { DirectoryLookup, orgNotFound } from '@purser/directory';
 import { IngestResult, UsageIngest } from './ingest';
 import { ratesDecider } from './rates.decider';
 import { UsageStreams } from './events';
@@ -33,10 +33,13 @@ export class RecordUsageHandler implements ICommandHandler<RecordUsage> {
 
 @CommandHandler(SetExchangeRateCommand)
 export class SetExchangeRateHandler implements ICommandHandler<SetExchangeRateCommand> {
-  constructor(private readonly executor: CommandExecutor) {}
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly directory: DirectoryLookup,
+  ) {}
   async execute({ ctx, orgId, currency, rate, effectiveFrom }: SetExchangeRateCommand) {
-    const { state: org } = await this.executor.current(Streams.org(orgId), orgDecider);
-    assertLive(org, orgId);
+    const org = await this.directory.org(orgId, 'current');
+    if (!org) throw orgNotFound(orgId);
     const r = await this.executor.execute(
       UsageStreams.rates(orgId),
       ratesDecider,

@@ -1,9 +1,24 @@
-export * from './events';
-export * from './usage-input';
-export * from './ingest';
-export * from './projection';
-export * from './queries';
-export * from './commands';
-export * from './rates.decider';
-export * from './usage.module';
-export * from './usage.consumer';
+/**
+ * Usage's public face: its modules, its events, the shape of a usage event and of ingest's answer, its HTTP DTO and
+ * response types, and RatesLookup (what other contexts may ask of it). Its deciders, states, streams, projection,
+ * queries and ingest are its own.
+ */
+export { UsageModule, UsageCoreModule } from './usage.module';
+export { ITEM_TYPES, USAGE_EVENT_TYPES } from './events';
+export type { ItemType, UsageRecorded, ExchangeRateSet, UsageEvent } from './events';
+export type { UsageInput } from './usage-input';
+export type { UsageOutcome, IngestResult } from './ingest';
+export type {
+  SetExchangeRateDto,
+  ExpenditureQueryDto,
+  TopQueryDto,
+  RecordsQueryDto,
+  CsvQueryDto,
+} from './dto';
+export type { ExpenditureQuery, MoneyView, FigureView, RowView, Dimension, GroupKey } from './queries';
+export { usageConsumerGroup } from './usage.consumer';
+export * from './rates-lookup';
+
+// Deprecated: only for libs/quotas until it uses DirectoryLookup / RatesLookup; do not use
+export { UsageStreams } from './events';
+export { ratesDecider, rateAt } from './rates.decider';

@@ -1,5 +1,6 @@
 import { CommandExecutor, EventRegistry } from '@purser/core';
 import { SqliteEventStore } from '@purser/engines';
+import { CachedDirectoryLookup } from '@purser/directory';
 import { ProjectionHost, PurserConfig, PurserLogger, loadConfig } from '@purser/platform';
 import { UsageIngest } from './ingest';
 
@@ -24,8 +25,10 @@ function ingestWith(lags: bigint[], env: Record<string, string>) {
   const warnings: string[] = [];
   const logger = { warn: (_: unknown, msg: string) => warnings.push(msg) } as unknown as PurserLogger;
   const config: PurserConfig = loadConfig(env);
+  const executor = new CommandExecutor(store, new EventRegistry());
   const ingest = new UsageIngest(
-    new CommandExecutor(store, new EventRegistry()),
+    new CachedDirectoryLookup(executor, store),
+    executor,
     store,
     host,
     config,

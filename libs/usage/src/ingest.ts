@@ -2,27 +2,20 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   CommandContext,
   CommandExecutor,
-  Decider,
   EVENT_STORE,
   EventStore,
   OnceWrite,
   RecordedEvent,
-  canonicalDecimal,
+  isRefusal,
 } from '@purser/core';
-import {
-  OrgState,
-  Streams,
-  TeamTreeState,
-  UserState,
-  ancestors,
-  orgDecider,
-  teamTreeDecider,
-  userDecider,
-} from '@purser/directory';
+import { DirectoryLookup } from '@purser/directory';
 import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
 import { UsageRecorded, UsageStreams, formerUsageEventId, usageEventId } from './events';
 import { usageFingerprint } from './fingerprint';
 import { UsageInput, checkUsage } from './usage-input';
+import { usageDecider } from './usage.decider';
+
+export { usageRecordedData } from './usage.decider';
 
 export type UsageOutcome =
   | { eventId: string | null; status: 'recorded' | 'duplicate'; position: string }
@@ -54,37 +47,10 @@ export interface IngestResult {
 
 export const MAX_BATCH = 1000;
 
-/** What UsageRecorded holds for a checked usage: stamped with its team path and its org's zone and base currency. */
-export function usageRecordedData(
-  u: UsageInput,
-  teamId: string | null,
-  teamPath: string[],
-  org: { timeZone: string; baseCurrency: string },
-): UsageRecorded['data'] {
-  return {
-    usageId: u.eventId,
-    orgId: u.orgId,
-    userId: u.userId,
-    teamId,
-    teamPath,
-    itemType: u.itemType,
-    itemId: u.itemId,
-    amount: canonicalDecimal(u.amount),
-    currency: u.currency,
-    inputTokens: u.inputTokens ?? null,
-    outputTokens: u.outputTokens ?? null,
-    model: u.model ?? null,
-    occurredAt: u.occurredAt,
-    reservationId: u.reservationId ?? null,
-    attributes: u.attributes ?? {},
-    timeZone: org.timeZone,
-    baseCurrency: org.baseCurrency,
-  };
-}
-
 /**
- * The one command path for usage, shared by HTTP and Kafka: validate, check the org, user and team, stamp the
- * team path and the org's zone and currency, and append once per (org, eventId) with the event store's appendOnce.
+ * The one command path for usage, shared by HTTP and Kafka: validate, read the directory the batch names (one
+ * DirectoryLookup batch), let usageDecider decide each event (refused, or UsageRecorded stamped with its team path
+ * and the org's zone and currency), and append once per (org, eventId) with the event store's appendOnce.
  * The same eventId, sent any number of times over either way, is recorded once in its org (another org's same
  * eventId is its own record); sent again with another payload it is still recorded once and answered as a conflict
  * naming both fingerprints. Records stored under the former ids (`usage:<eventId>` in the org's stream, or in a
@@ -95,6 +61,7 @@ export class UsageIngest {
   private lastBackpressureLog = 0;
 
   constructor(
+    private readonly directory: DirectoryLookup,
     private readonly executor: CommandExecutor,
     @Inject(EVENT_STORE) private readonly store: EventStore,
     private readonly host: ProjectionHost,
@@ -131,32 +98,6 @@ export class UsageIngest {
     }
   }
 
-  /**
-   * The current states of the org, user and team-tree streams a batch names. One call asks the store for all their
-   * revisions; the executor reuses a state it folded to the same revision, and reads only the new events of the
-   * others. So a batch costs one query for the directory, however many users it names, and sees every change
-   * committed before it.
-   */
-  private async directory(orgIds: Set<string>, userIds: Set<string>) {
-    const wanted: Array<[string, Decider<unknown, unknown, never>]> = [];
-    for (const o of orgIds) {
-      wanted.push([Streams.org(o), orgDecider as never]);
-      wanted.push([Streams.teams(o), teamTreeDecider as never]);
-    }
-    for (const u of userIds) wanted.push([Streams.user(u), userDecider as never]);
-    const revisions = await this.store.streamRevisions(wanted.map(([id]) => id));
-    const states = new Map<string, unknown>();
-    for (const [id, decider] of wanted) {
-      const revision = revisions.get(id) ?? -1n;
-      states.set(id, (await this.executor.atRevision(id, decider, revision)).state);
-    }
-    return {
-      org: (orgId: string) => states.get(Streams.org(orgId)) as OrgState,
-      tree: (orgId: string) => states.get(Streams.teams(orgId)) as TeamTreeState,
-      user: (userId: string) => states.get(Streams.user(userId)) as UserState,
-    };
-  }
-
   async record(batch: unknown[], ctx: CommandContext): Promise<IngestResult> {
     if (batch.length) await this.backpressure();
     const now = Date.parse(ctx.now);
@@ -181,44 +122,18 @@ export class UsageIngest {
       orgIds.add(checked.value.orgId);
       userIds.add(checked.value.userId);
     }
-    const dir = valid.length ? await this.directory(orgIds, userIds) : null;
-    const paths = new Map<string, string[]>();
+    // The directory as of every change committed before the batch: one streamRevisions query for all of it.
+    const directory = valid.length ? await this.directory.batch({ orgIds, userIds }, 'current') : null;
+    const state = usageDecider.initialState();
 
     for (const [i, u] of valid) {
-      const reject = (reason: string) =>
-        (results[i] = { eventId: u.eventId, status: 'rejected', code: 'refused', reason });
-      const org = dir!.org(u.orgId);
-      if (!org.exists || org.deleted) {
-        reject(`unknown org ${u.orgId}`);
+      const decision = usageDecider.decide({ type: 'RecordUsage', usage: u, directory: directory! }, state);
+      if (isRefusal(decision)) {
+        const reason = decision.refused.message;
+        results[i] = { eventId: u.eventId, status: 'rejected', code: 'refused', reason };
         continue;
       }
-      const user = dir!.user(u.userId);
-      if (!user.exists || user.deleted || user.orgId !== u.orgId) {
-        reject(`unknown user ${u.userId} in org ${u.orgId}`);
-        continue;
-      }
-      const teamId = u.teamId ?? user.primaryTeamId;
-      let teamPath: string[] = [];
-      if (teamId) {
-        if (!user.teamIds.includes(teamId)) {
-          reject(`user ${u.userId} is not a member of team ${teamId}`);
-          continue;
-        }
-        const tree = dir!.tree(u.orgId);
-        const team = tree.teams.get(teamId);
-        if (!team || team.deleted) {
-          reject(`unknown team ${teamId} in org ${u.orgId}`);
-          continue;
-        }
-        const key = `${u.orgId}/${teamId}`;
-        let path = paths.get(key);
-        if (!path) paths.set(key, (path = [teamId, ...ancestors(tree, teamId).map((t) => t.teamId)]));
-        teamPath = path;
-      }
-      const event: UsageRecorded = {
-        type: 'UsageRecorded',
-        data: usageRecordedData(u, teamId ?? null, teamPath, org),
-      };
+      const event = decision[0];
       const metadata = {
         ...this.executor.metadata(event.type, ctx, u.orgId, usageEventId(u.orgId, u.eventId)),
         fingerprint: usageFingerprint(event.data),

@@ -14,6 +14,7 @@ import {
 } from '@purser/core';
 import { SqliteEventStore, SqliteReadStore } from '@purser/engines';
 import { Metrics, ProjectionHost, ProjectionRegistry, PurserLogger, loadConfig } from '@purser/platform';
+import { CachedDirectoryLookup } from '@purser/directory';
 import { usageEvent } from '@purser/testkit';
 import { eventually } from '@purser/testkit';
 import { UsageIngest } from './ingest';
@@ -131,8 +132,10 @@ describe('a projection that fails (a bug) on the embedded engines', () => {
     );
     await new PositionWaiter(runner.checkpoints, runner).waitFor(later.position, ['healthy'], 10_000);
     expect(await host.lagFor('TestUsageRecorded')).toBe(0n);
+    const executor = new CommandExecutor(events, new EventRegistry());
     const ingest = new UsageIngest(
-      new CommandExecutor(events, new EventRegistry()),
+      new CachedDirectoryLookup(executor, events),
+      executor,
       events,
       host,
       config,
