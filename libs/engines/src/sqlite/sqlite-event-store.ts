@@ -1,12 +1,14 @@
 import Database from 'better-sqlite3';
-import { tuneForWrites } from './pragmas';
 import { SqliteCheckpointer, checkpointerFor } from './checkpointer';
 import { EventEmitter } from 'node:events';
+import { RecentRows } from './sqlite-recent-rows';
+import { Row, eventIdTaken, filterParams, hasFilter, toRecorded } from './sqlite-event-rows';
+import { EventStatements, filteredRead, openEventsDb, prepareEventStatements } from './sqlite-event-schema';
+import { pollingSubscription } from './sqlite-subscription';
 import {
   AllBatch,
   AppendResult,
   ConflictError,
-  EventFilter,
   EventStore,
   EventToAppend,
   ExpectedRevision,
@@ -23,9 +25,6 @@ import {
   ValidationError,
   WrongExpectedVersionError,
 } from '@purser/core';
-
-/** position, stream_id, revision, type, data, metadata (rows read as arrays: cheaper than objects). */
-type Row = [number, string, number, string, string, string];
 
 export interface SqliteEventStoreOptions {
   /** How often a live subscription looks for events written by another process on the same file. */
@@ -55,7 +54,7 @@ export class SqliteEventStore implements EventStore {
   private readonly pollIntervalMs: number;
   private readonly coalesceMs: number;
   private closed = false;
-  private readonly stmts: ReturnType<SqliteEventStore['prepare']>;
+  private readonly stmts: EventStatements;
   private readonly appendTx: Database.Transaction<
     (streamId: string, events: EventToAppend[], expected: ExpectedRevision) => AppendResult
   >;
@@ -71,40 +70,12 @@ export class SqliteEventStore implements EventStore {
   private inserted: Row[] | null = null;
 
   constructor(path: string, options: SqliteEventStoreOptions = {}) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);
-    this.db.pragma('busy_timeout = 5000');
-    tuneForWrites(this.db);
-    this.db.exec(`
-      CREATE TABLE IF NOT EXISTS events (
-        position  INTEGER PRIMARY KEY,
-        stream_id TEXT NOT NULL,
-        revision  INTEGER NOT NULL,
-        event_id  TEXT NOT NULL,
-        type      TEXT NOT NULL,
-        data      TEXT NOT NULL,
-        metadata  TEXT NOT NULL
-      );
-      CREATE UNIQUE INDEX IF NOT EXISTS events_stream_revision ON events(stream_id, revision);
-      CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON events(event_id);
-      CREATE TABLE IF NOT EXISTS streams (
-        stream_id TEXT PRIMARY KEY,
-        revision  INTEGER NOT NULL
-      ) WITHOUT ROWID;
-      -- appendOnce: the record of each (scope, key), by its position in events.
-      CREATE TABLE IF NOT EXISTS once_keys (
-        scope    TEXT NOT NULL,
-        key      TEXT NOT NULL,
-        position INTEGER NOT NULL,
-        PRIMARY KEY (scope, key)
-      ) WITHOUT ROWID;
-    `);
+    this.db = openEventsDb(path, options.synchronous);
     this.checkpointer = checkpointerFor(path, options.checkpointThread);
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     this.coalesceMs = options.coalesceMs ?? 2;
     this.emitter.setMaxListeners(0);
-    this.stmts = this.prepare();
+    this.stmts = prepareEventStatements(this.db);
     this.appendTx = this.db.transaction((streamId, events, expected) => {
       const revisions = new Map<string, number>();
       const result = this.appendInTx(streamId, events, expected, revisions);
@@ -137,53 +108,6 @@ export class SqliteEventStore implements EventStore {
       this.flushRevisions(revisions);
       return outcomes;
     });
-  }
-
-  private prepare() {
-    return {
-      streamRevision: this.db.prepare<[string], { revision: number }>(
-        'SELECT revision FROM streams WHERE stream_id = ?',
-      ),
-      upsertStream: this.db.prepare(
-        'INSERT INTO streams(stream_id, revision) VALUES (?, ?) ON CONFLICT(stream_id) DO UPDATE SET revision = excluded.revision',
-      ),
-      insert: this.db.prepare(
-        'INSERT INTO events(stream_id, revision, event_id, type, data, metadata) VALUES (?, ?, ?, ?, ?, ?)',
-      ),
-      onceKey: this.db.prepare<[string, string], { position: number }>(
-        'SELECT position FROM once_keys WHERE scope = ? AND key = ?',
-      ),
-      insertOnceKey: this.db.prepare('INSERT INTO once_keys(scope, key, position) VALUES (?, ?, ?)'),
-      byPosition: this.db
-        .prepare<[number], Row>(
-          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE position = ?',
-        )
-        .raw(true),
-      rowByEventId: this.db
-        .prepare<[string], Row>(
-          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE event_id = ?',
-        )
-        .raw(true),
-      byEventId: this.db.prepare<[string], { position: number; stream_id: string; revision: number }>(
-        'SELECT position, stream_id, revision FROM events WHERE event_id = ?',
-      ),
-      readStream: this.db
-        .prepare<[string, number, number], Row>(
-          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE stream_id = ? AND revision >= ? ORDER BY revision LIMIT ?',
-        )
-        .raw(true),
-      readAll: this.db
-        .prepare<[number, number], Row>(
-          'SELECT position, stream_id, revision, type, data, metadata FROM events WHERE position > ? ORDER BY position LIMIT ?',
-        )
-        .raw(true),
-      head: this.db.prepare<[], { p: number | null }>('SELECT MAX(position) AS p FROM events'),
-      revisions: this.db
-        .prepare<[string], [string, number]>(
-          'SELECT stream_id, revision FROM streams WHERE stream_id IN (SELECT value FROM json_each(?))',
-        )
-        .raw(true),
-    };
   }
 
   async append(streamId: string, events: EventToAppend[], expected: ExpectedRevision): Promise<AppendResult> {
@@ -408,90 +332,24 @@ export class SqliteEventStore implements EventStore {
     }
     // Filtered: scan up to the head as of now, so the checkpoint can move past filtered-out events.
     const head = this.stmts.head.get()?.p ?? -1;
-    const stmt = this.filteredRead(options.filter!);
+    const stmt = filteredRead(this.db, this.filteredReads, options.filter!);
     const rows = stmt.all(after, head, ...filterParams(options.filter!), max) as Row[];
     const checkpoint = rows.length === max ? rows[rows.length - 1][0] : Math.max(head, after);
     return { events: rows.map(toRecorded), checkpoint: BigInt(checkpoint) };
   }
 
-  private filteredRead(filter: EventFilter): Database.Statement {
-    const key = `${filter.eventTypes?.length ?? 0}:${filter.streamPrefixes?.length ?? 0}`;
-    let stmt = this.filteredReads.get(key);
-    if (!stmt) {
-      const ors: string[] = [];
-      const ands: string[] = [];
-      if (filter.eventTypes?.length) ands.push(`type IN (${filter.eventTypes.map(() => '?').join(',')})`);
-      for (let i = 0; i < (filter.streamPrefixes?.length ?? 0); i++) ors.push('substr(stream_id, 1, ?) = ?');
-      if (ors.length) ands.push(`(${ors.join(' OR ')})`);
-      stmt = this.db
-        .prepare(
-          `SELECT position, stream_id, revision, type, data, metadata FROM events
-         WHERE position > ? AND position <= ? AND ${ands.join(' AND ')} ORDER BY position LIMIT ?`,
-        )
-        .raw(true);
-      this.filteredReads.set(key, stmt);
-    }
-    return stmt;
-  }
-
   subscribeToAll(options: SubscribeOptions, handler: (batch: AllBatch) => Promise<void>): Subscription {
-    let stopped = false;
-    let wake: (() => void) | null = null;
-    // Appends in quick succession (quota checks append several times each) wake a caught-up subscription once per
-    // coalescing window rather than once per append, so N subscriptions do not each re-read the store per append.
-    let pending: NodeJS.Timeout | null = null;
-    const onAppend = () => {
-      if (pending || !wake) return;
-      pending = setTimeout(() => {
-        pending = null;
-        wake?.();
-      }, this.coalesceMs);
-    };
-    this.emitter.on('appended', onAppend);
-    let after = options.after ?? -1n;
-    // Appends by another process (API and worker on one file) are only seen by polling. Right after events came,
-    // more are likely: poll again soon (2 ms, doubling while nothing comes) up to pollIntervalMs when idle.
-    let idlePolls = 0;
-    const loop = async () => {
-      try {
-        while (!stopped && !this.closed) {
-          const batch = this.readAllSync({
-            after,
-            filter: options.filter,
-            maxCount: options.batchSize ?? 1000,
-          });
-          if (batch.checkpoint > after) {
-            await handler(batch);
-            after = batch.checkpoint;
-            idlePolls = 0;
-            continue;
-          }
-          const wait = Math.min(this.pollIntervalMs, 2 * 2 ** idlePolls++);
-          await new Promise<void>((resolve) => {
-            const timer = setTimeout(done, wait);
-            wake = done;
-            function done() {
-              clearTimeout(timer);
-              resolve();
-            }
-          });
-          wake = null;
-        }
-      } finally {
-        this.emitter.off('appended', onAppend);
-        if (pending) clearTimeout(pending);
-      }
-    };
-    const done = new Promise<void>((resolve) => setImmediate(resolve)).then(loop);
-    done.catch(() => undefined);
-    return {
-      done,
-      stop: async () => {
-        stopped = true;
-        wake?.();
-        await done.catch(() => undefined);
+    return pollingSubscription(
+      {
+        emitter: this.emitter,
+        read: (o) => this.readAllSync(o),
+        closed: () => this.closed,
+        coalesceMs: this.coalesceMs,
+        pollIntervalMs: this.pollIntervalMs,
       },
-    };
+      options,
+      handler,
+    );
   }
 
   async headPosition(): Promise<bigint> {
@@ -510,141 +368,4 @@ export class SqliteEventStore implements EventStore {
   private assertOpen(): void {
     if (this.closed) throw new Error('event store is closed');
   }
-}
-
-/**
- * The last rows this store appended (at most RECENT_ROWS, consecutive positions), as the events table holds them.
- * In one process, the readers of the store's tail (every in-process projection's subscription, and the command
- * executor's catch-up before each quota check batch) all read the same few rows right after each append: with this,
- * one SQL read of the head replaces one range scan per reader. Another process's append shows as a head beyond the
- * last row kept; then readers go back to SQL until this store appends right after the head again.
- *
- * Rows are only kept while someone reads near the tail (within TAIL_READ_TTL_MS): an API process whose projections
- * run in a worker keeps none, instead of promoting every appended row into its old generation for nothing.
- */
-const RECENT_ROWS = 2_048;
-const TAIL_READ_TTL_MS = 1_000;
-
-class RecentRows {
-  private rows: Row[] = [];
-  private tailReadAt = -Infinity;
-
-  /** Whether anyone read near the tail lately, so that rows appended now are worth keeping. */
-  wanted(): boolean {
-    return Date.now() - this.tailReadAt <= TAIL_READ_TTL_MS;
-  }
-
-  /** Rows just committed, in position order (consecutive within one transaction); null when none were collected. */
-  add(rows: Row[] | null): void {
-    if (rows === null) {
-      this.rows = [];
-      return;
-    }
-    if (rows.length === 0) return;
-    const last = this.rows.length ? this.rows[this.rows.length - 1][0] : null;
-    if (last === null || rows[0][0] !== last + 1) this.rows = rows.slice(-RECENT_ROWS);
-    else {
-      for (const r of rows) this.rows.push(r);
-      if (this.rows.length > 2 * RECENT_ROWS) this.rows = this.rows.slice(-RECENT_ROWS);
-    }
-  }
-
-  /** Whether a read after `after` starts within the rows kept (and notes a read near the tail). */
-  covers(after: number): boolean {
-    if (this.rows.length === 0) {
-      this.tailReadAt = Date.now();
-      return false;
-    }
-    const covered = after >= this.rows[0][0] - 1;
-    if (covered) this.tailReadAt = Date.now();
-    return covered;
-  }
-
-  /**
-   * The batch readAll answers after `after` when every row up to `head` is kept (else null): up to `max` rows that
-   * pass the filter, and the checkpoint SQL would give (the last row returned when the batch is full, else the head).
-   */
-  read(
-    after: number,
-    head: number,
-    max: number,
-    filter?: EventFilter,
-  ): { rows: Row[]; checkpoint: number } | null {
-    const first = this.rows[0][0];
-    const last = this.rows[this.rows.length - 1][0];
-    if (head !== last || after < first - 1) return null;
-    const filtered = hasFilter(filter);
-    const types = filter?.eventTypes?.length ? filter.eventTypes : null;
-    const prefixes = filter?.streamPrefixes?.length ? filter.streamPrefixes : null;
-    const out: Row[] = [];
-    for (let i = Math.max(0, after - first + 1); i < this.rows.length && out.length < max; i++) {
-      const r = this.rows[i];
-      if (types && !types.includes(r[3])) continue;
-      if (prefixes && !prefixes.some((p) => r[1].startsWith(p))) continue;
-      out.push(r);
-    }
-    const full = out.length === max;
-    const checkpoint = full
-      ? out[out.length - 1][0]
-      : filtered
-        ? Math.max(head, after)
-        : out.length
-          ? last
-          : after;
-    return { rows: out, checkpoint };
-  }
-}
-
-function hasFilter(filter?: EventFilter): boolean {
-  return !!filter && (!!filter.eventTypes?.length || !!filter.streamPrefixes?.length);
-}
-
-function filterParams(filter: EventFilter): unknown[] {
-  const params: unknown[] = [...(filter.eventTypes ?? [])];
-  for (const p of filter.streamPrefixes ?? []) params.push(p.length, p);
-  return params;
-}
-
-function toRecorded(r: Row): RecordedEvent {
-  return new StoredEvent(r[1], BigInt(r[2]), BigInt(r[0]), r[3], r[4], r[5]);
-}
-
-/**
- * An event as read from the table: its data and metadata are parsed from their JSON on first use, so a reader that
- * skips an event after a look at its metadata (the quota counter, for usage of an org without quotas) never pays for
- * parsing its data, nor for collecting the objects. Both are read-only, as for every recorded event.
- */
-class StoredEvent implements RecordedEvent {
-  private parsedData: unknown;
-  private parsedMetadata: RecordedEvent['metadata'] | undefined;
-
-  constructor(
-    readonly streamId: string,
-    readonly revision: bigint,
-    readonly position: bigint,
-    readonly type: string,
-    private readonly rawData: string,
-    private readonly rawMetadata: string,
-  ) {}
-
-  get data(): unknown {
-    return this.parsedData === undefined ? (this.parsedData = JSON.parse(this.rawData)) : this.parsedData;
-  }
-
-  get metadata(): RecordedEvent['metadata'] {
-    return (this.parsedMetadata ??= JSON.parse(this.rawMetadata) as RecordedEvent['metadata']);
-  }
-
-  /** The event as a plain object, for JSON.stringify (data and metadata are accessors, not own properties). */
-  toJSON(): RecordedEvent {
-    const { streamId, revision, position, type, data, metadata } = this;
-    return { streamId, revision, position, type, data, metadata } as RecordedEvent;
-  }
-}
-
-/** An event id already stored elsewhere (another stream or position), or twice in one write. */
-function eventIdTaken(eventId: string): ConflictError {
-  return new ConflictError(`event id ${eventId} is already stored in another stream or position`, [
-    { field: 'eventId', problem: 'duplicate', eventId },
-  ]);
 }
