@@ -6,6 +6,7 @@
 export * from './app';
 export * from './api-spec';
 export * from './decider-spec';
+export * from './projection-spec';
 export * from './directory-world';
 export * from './engines';
 export * from './openapi';
