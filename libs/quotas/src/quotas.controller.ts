@@ -11,11 +11,9 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import { ApiBody, ApiHeader, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { CommandContext } from '@purser/core';
-import { Ctx, IdPipe, ReadsProjections, Requires, errorBody, parseIfMatchVersion } from '@purser/platform';
-import { ApiResponse } from '@nestjs/swagger';
-import { ApiErrors } from '@purser/platform';
+import { Ctx, Endpoint, IdPipe, errorBody, parseIfMatchVersion } from '@purser/platform';
 import { QuotasSchemas } from './api.schemas';
 import {
   AlertsQuery,
@@ -34,12 +32,6 @@ import { QuotaViews } from './views';
 import { CheckInputPipe } from './check-input.pipe';
 import { QUOTA_DECISIONS_PROJECTION, QUOTA_USAGE_PROJECTION, QuotaQueries } from './queries';
 
-const IF_MATCH = {
-  name: 'If-Match',
-  required: false,
-  description: 'The revision you read; a stale one is refused with 409',
-};
-
 @ApiTags('quotas')
 @Controller('v1/orgs/:orgId')
 export class QuotasController {
@@ -50,33 +42,37 @@ export class QuotasController {
   ) {}
 
   @Post('quotas')
-  @Requires('quota.manage')
-  @ApiResponse({ status: 201, description: 'Defined', schema: QuotasSchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiOperation({
+  @Endpoint({
     summary:
       'Define a quota for the org, a team (counts its sub-teams) or a user; overall, per item type or per item',
+    requires: 'quota.manage',
+    created: { description: 'Defined', schema: QuotasSchemas.commandResult },
+    errors: [404, 409, 422],
   })
   define(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: DefineQuotaDto) {
     return this.commands.execute(new DefineQuota(ctx, orgId, body));
   }
 
   @Get('quotas')
-  @Requires('quota.read')
-  @ReadsProjections(QUOTA_USAGE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'With their figures', schema: QuotasSchemas.list })
-  @ApiErrors(404)
-  @ApiOperation({ summary: "The org's quotas with used, reserved and remaining for the period in force" })
+  @Endpoint({
+    summary: "The org's quotas with used, reserved and remaining for the period in force",
+    requires: 'quota.read',
+    reads: [QUOTA_USAGE_PROJECTION],
+    ok: { description: 'With their figures', schema: QuotasSchemas.list },
+    errors: [404],
+  })
   async list(@Param('orgId', IdPipe) orgId: string, @Query() q: QuotaListQuery) {
     return this.views.list(orgId, q);
   }
 
   @Get('quotas/:quotaId')
-  @Requires('quota.read')
-  @ReadsProjections(QUOTA_USAGE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'With its figures', schema: QuotasSchemas.quota })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'One quota with its current figures' })
+  @Endpoint({
+    summary: 'One quota with its current figures',
+    requires: 'quota.read',
+    reads: [QUOTA_USAGE_PROJECTION],
+    ok: { description: 'With its figures', schema: QuotasSchemas.quota },
+    errors: [404],
+  })
   async get(
     @Param('orgId', IdPipe) orgId: string,
     @Param('quotaId', IdPipe) quotaId: string,
@@ -86,11 +82,13 @@ export class QuotasController {
   }
 
   @Patch('quotas/:quotaId')
-  @Requires('quota.manage')
-  @ApiResponse({ status: 200, description: 'Changed', schema: QuotasSchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Change limit, period, enforcement or thresholds' })
+  @Endpoint({
+    summary: 'Change limit, period, enforcement or thresholds',
+    requires: 'quota.manage',
+    ok: { description: 'Changed', schema: QuotasSchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   change(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -104,11 +102,13 @@ export class QuotasController {
   }
 
   @Delete('quotas/:quotaId')
-  @Requires('quota.manage')
-  @ApiResponse({ status: 200, description: 'Removed', schema: QuotasSchemas.commandResult })
-  @ApiErrors(404, 409, 422)
-  @ApiHeader(IF_MATCH)
-  @ApiOperation({ summary: 'Remove a quota (its history is kept)' })
+  @Endpoint({
+    summary: 'Remove a quota (its history is kept)',
+    requires: 'quota.manage',
+    ok: { description: 'Removed', schema: QuotasSchemas.commandResult },
+    errors: [404, 409, 422],
+    ifMatch: true,
+  })
   remove(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -119,12 +119,12 @@ export class QuotasController {
   }
 
   @Get('users/:userId/quotas')
-  @Requires('quota.read')
-  @ReadsProjections(QUOTA_USAGE_PROJECTION)
-  @ApiResponse({ status: 200, description: 'With why each applies', schema: QuotasSchemas.userQuotas })
-  @ApiErrors(404)
-  @ApiOperation({
+  @Endpoint({
     summary: "Every quota that applies to a user (theirs, their teams' and ancestors', the org's)",
+    requires: 'quota.read',
+    reads: [QUOTA_USAGE_PROJECTION],
+    ok: { description: 'With why each applies', schema: QuotasSchemas.userQuotas },
+    errors: [404],
   })
   async forUser(
     @Param('orgId', IdPipe) orgId: string,
@@ -135,21 +135,23 @@ export class QuotasController {
   }
 
   @Post('quota-checks')
-  @Requires('quota.check')
-  @ApiResponse({ status: 200, description: 'Allowed, with a reservation', schema: QuotasSchemas.check })
-  @ApiResponse({
-    status: 429,
-    description: 'Refused by a quota (the one error shape with the check result)',
-    schema: QuotasSchemas.refused,
-  })
-  @ApiErrors(404, 422)
-  @HttpCode(200)
-  @ApiOperation({
+  @Endpoint({
     summary:
       'Check and reserve before spending: 200 allowed with a reservation, 429 refused naming the quota',
     description:
       'Send the reservationId with the usage to settle it; unsettled reservations expire (PURSER_RESERVATION_TTL_MS).',
+    requires: 'quota.check',
+    ok: { description: 'Allowed, with a reservation', schema: QuotasSchemas.check },
+    responses: [
+      {
+        status: 429,
+        description: 'Refused by a quota (the one error shape with the check result)',
+        schema: QuotasSchemas.refused,
+      },
+    ],
+    errors: [404, 422],
   })
+  @HttpCode(200)
   @ApiBody({ type: QuotaCheckDto })
   async check(
     @Ctx() ctx: CommandContext,
@@ -171,11 +173,13 @@ export class QuotasController {
   }
 
   @Delete('quota-checks/:reservationId')
-  @Requires('quota.check')
-  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
-  @ApiResponse({ status: 200, description: 'Released', schema: QuotasSchemas.release })
-  @ApiErrors(404, 409)
-  @ApiOperation({ summary: 'Release a reservation the caller will not use' })
+  @Endpoint({
+    summary: 'Release a reservation the caller will not use',
+    requires: 'quota.check',
+    reads: [QUOTA_DECISIONS_PROJECTION],
+    ok: { description: 'Released', schema: QuotasSchemas.release },
+    errors: [404, 409],
+  })
   async release(
     @Ctx() ctx: CommandContext,
     @Param('orgId', IdPipe) orgId: string,
@@ -186,11 +190,13 @@ export class QuotasController {
   }
 
   @Get('quota-checks/:reservationId')
-  @Requires('quota.read')
-  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
-  @ApiResponse({ status: 200, description: 'On each quota it holds', schema: QuotasSchemas.reservation })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'A reservation on each quota it holds: live, settled, released or expired' })
+  @Endpoint({
+    summary: 'A reservation on each quota it holds: live, settled, released or expired',
+    requires: 'quota.read',
+    reads: [QUOTA_DECISIONS_PROJECTION],
+    ok: { description: 'On each quota it holds', schema: QuotasSchemas.reservation },
+    errors: [404],
+  })
   async reservation(
     @Param('orgId', IdPipe) orgId: string,
     @Param('reservationId', IdPipe) reservationId: string,
@@ -200,22 +206,24 @@ export class QuotasController {
   }
 
   @Get('quota-alerts')
-  @Requires('quota.read')
-  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
-  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.alerts })
-  @ApiErrors(404)
-  @ApiOperation({ summary: 'Warnings and breaches, once per threshold (or breach) per quota and period' })
+  @Endpoint({
+    summary: 'Warnings and breaches, once per threshold (or breach) per quota and period',
+    requires: 'quota.read',
+    reads: [QUOTA_DECISIONS_PROJECTION],
+    ok: { description: 'In time order', schema: QuotasSchemas.alerts },
+    errors: [404],
+  })
   alerts(@Param('orgId', IdPipe) orgId: string, @Query() q: AlertsQuery) {
     return this.queries.alerts(orgId, q);
   }
 
   @Get('quota-refusals')
-  @Requires('quota.read')
-  @ReadsProjections(QUOTA_DECISIONS_PROJECTION)
-  @ApiResponse({ status: 200, description: 'In time order', schema: QuotasSchemas.refusals })
-  @ApiErrors(404)
-  @ApiOperation({
+  @Endpoint({
     summary: 'Audit: every refused check with the quota that refused it and the figures at that moment',
+    requires: 'quota.read',
+    reads: [QUOTA_DECISIONS_PROJECTION],
+    ok: { description: 'In time order', schema: QuotasSchemas.refusals },
+    errors: [404],
   })
   refusals(@Param('orgId', IdPipe) orgId: string, @Query() q: RefusalsQuery) {
     return this.queries.refusals(orgId, q);
