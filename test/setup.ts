@@ -1,4 +1,5 @@
-import { registerTestServer } from '@purser/testkit';
+// The registry alone (type-only imports), not the kit's index: unit suites must not load the platform for this.
+import { registerTestServer } from '../libs/testkit/src/server-registry';
 
 /**
  * Every suite's startTestServer() starts the org server (the test kit is a library and imports no app). Loaded on

@@ -2,25 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { PurserConfig, loadConfig } from '@purser/platform';
+import { loadConfig } from '@purser/platform';
 import { contractOf } from './openapi';
+import { registeredStarter } from './server-registry';
 
 /** What an app's composition root gives back: the running app, its URL, and a way to stop it. */
 export interface RunningServer {
   app: NestFastifyApplication;
   url: string;
   close(): Promise<void>;
-}
-
-type ServerStarter = (config: PurserConfig) => Promise<RunningServer>;
-let starter: ServerStarter | null = null;
-
-/**
- * The test kit starts whichever app registered itself (test/setup.ts registers the org server for every suite),
- * so the kit, a library, does not import an app.
- */
-export function registerTestServer(start: ServerStarter): void {
-  starter = start;
 }
 
 export interface TestServer extends RunningServer {
@@ -117,9 +107,7 @@ export async function startTestServer(
     PURSER_MIN_POSITION_TIMEOUT_MS: '3000',
     ...options.env,
   });
-  if (!starter)
-    throw new Error('no test server registered: jest runs test/setup.ts, which registers the org server');
-  const server = await starter(config);
+  const server = await registeredStarter()(config);
   return {
     ...server,
     dataDir,

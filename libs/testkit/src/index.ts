@@ -4,6 +4,7 @@
  * every response against the OpenAPI document, engine helpers, and the contract suite of each port.
  */
 export * from './app';
+export { registerTestServer } from './server-registry';
 export * from './api-spec';
 export * from './decider-spec';
 export * from './projection-spec';
