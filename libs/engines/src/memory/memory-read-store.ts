@@ -5,7 +5,6 @@ import {
   Filter,
   FindOptions,
   Page,
-  PurserError,
   ReadStore,
   UpdateOp,
   UpdateOptions,
@@ -13,29 +12,21 @@ import {
   UpdateSpec,
 } from '@purser/core';
 import { CompiledField, compileFilter, matchesFilter } from '../query/filter';
-import { compileFind } from '../query/find';
-import {
-  CompiledOptions,
-  CompiledUpdate,
-  applyUpdate,
-  buildInsertDocument,
-  compileOps,
-  compileOptions,
-  compileUpdate,
-} from '../query/update';
+import { compileFind, inOrderOfIds, pageOf } from '../query/find';
+import { CompiledOp, applyUpdate, buildInsertDocument, compileOp, compileOps } from '../query/update';
 import { compareSortValues, sortValues } from '../query/sort';
 import { cursorValues, encodeCursor } from '../query/cursor';
 import {
   IndexField,
+  documentRows,
   indexFields,
   indexName,
   validateArray,
   validateCollectionName,
   validateCollectionSpec,
   validateDocument,
-  validateId,
 } from '../query/schema';
-import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
+import { MATCHED, NOT_MATCHED, UPSERTED, attemptEach, resultsOrThrow } from '../query/results';
 import { getPath, toJson } from '../query/values';
 
 interface UniqueIndex {
@@ -133,16 +124,10 @@ export class MemoryReadStore implements ReadStore {
     const c = this.collection(collection, false);
     validateArray(ids, 'ids');
     if (!c) return [];
-    const out: T[] = [];
-    const seen = new Set<string>();
-    for (const id of ids) {
+    return inOrderOfIds(ids, (id) => {
       const doc = typeof id === 'string' ? c.docs.get(id) : undefined;
-      if (doc && !seen.has(id)) {
-        seen.add(id);
-        out.push(structuredClone(doc) as T);
-      }
-    }
-    return out;
+      return doc === undefined ? undefined : (structuredClone(doc) as T);
+    });
   }
 
   async find<T extends Document = Document>(
@@ -161,11 +146,12 @@ export class MemoryReadStore implements ReadStore {
       rows.push({ doc, values });
     }
     rows.sort((a, b) => compareSortValues(keys, a.values, b.values));
-    const more = rows.length > limit;
-    if (more) rows.length = limit;
-    const items = rows.map((r) => structuredClone(r.doc) as T);
-    const nextCursor = more ? encodeCursor(keys, cursorValues(rows[rows.length - 1].doc, keys)) : null;
-    return { items, nextCursor };
+    return pageOf(
+      rows,
+      limit,
+      (r) => structuredClone(r.doc) as T,
+      (last) => encodeCursor(keys, cursorValues(last.doc, keys)),
+    );
   }
 
   async count(collection: string, filter: Filter): Promise<number> {
@@ -189,9 +175,8 @@ export class MemoryReadStore implements ReadStore {
   }
 
   async insertMany(collection: string, docs: Document[]): Promise<{ inserted: number }> {
-    validateArray(docs, 'docs');
-    if (docs.length === 0) return { inserted: 0 };
-    const rows = docs.map((doc) => [validateDocument(doc), normalized(doc)] as const);
+    const rows = documentRows(docs, normalized);
+    if (rows.length === 0) return { inserted: 0 };
     const c = this.collection(collection, true)!;
     const inserted: string[] = [];
     try {
@@ -213,26 +198,15 @@ export class MemoryReadStore implements ReadStore {
     update: UpdateSpec,
     options: UpdateOptions = {},
   ): Promise<UpdateResult> {
-    validateId(id);
-    const u = compileUpdate(update);
-    const o = compileOptions(options);
-    const c = this.collection(collection, true)!;
-    return this.updateOne(c, id, u, o);
+    const op = compileOp(id, update, options);
+    return this.updateOne(this.collection(collection, true)!, op);
   }
 
   async bulkUpdate(collection: string, ops: UpdateOp[]): Promise<UpdateResult[]> {
     const compiled = compileOps(ops);
     if (compiled.length === 0) return [];
     const c = this.collection(collection, true)!;
-    const outcomes = compiled.map((op): BulkOutcome => {
-      try {
-        return this.updateOne(c, op.id, op.update, op.options);
-      } catch (e) {
-        if (e instanceof PurserError) return { error: e };
-        throw e;
-      }
-    });
-    return resultsOrThrow(outcomes);
+    return resultsOrThrow(attemptEach(compiled, (op) => this.updateOne(c, op)));
   }
 
   async delete(collection: string, id: string, guard?: Filter): Promise<boolean> {
@@ -249,7 +223,7 @@ export class MemoryReadStore implements ReadStore {
     this.collections.clear();
   }
 
-  private updateOne(c: MemoryCollection, id: string, u: CompiledUpdate, o: CompiledOptions): UpdateResult {
+  private updateOne(c: MemoryCollection, { id, update: u, options: o }: CompiledOp): UpdateResult {
     const current = c.docs.get(id);
     if (current !== undefined) {
       if (o.guard.length > 0 && !matchesFilter(current, o.guard)) return NOT_MATCHED;

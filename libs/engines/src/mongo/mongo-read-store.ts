@@ -15,24 +15,11 @@ import {
   ValidationError,
 } from '@purser/core';
 import { CompiledField, compileFilter } from '../query/filter';
-import { compileFind } from '../query/find';
-import {
-  CompiledOp,
-  CompiledUpdate,
-  buildInsertDocument,
-  compileOps,
-  compileOptions,
-  compileUpdate,
-} from '../query/update';
+import { compileFind, inOrderOfFound, pageOf } from '../query/find';
+import { CompiledOp, CompiledUpdate, buildInsertDocument, compileOp, compileOps } from '../query/update';
 import { SortKey } from '../query/sort';
 import { cursorValues, encodeCursor } from '../query/cursor';
-import {
-  indexName,
-  validateArray,
-  validateCollectionName,
-  validateDocument,
-  validateId,
-} from '../query/schema';
+import { indexName, validateArray, validateCollectionName, validateDocument } from '../query/schema';
 import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
 import { splitPath } from '../query/values';
 
@@ -281,9 +268,7 @@ export class MongoReadStore implements ReadStore {
     validateArray(ids, 'ids');
     const unique = [...new Set(ids.filter((id) => typeof id === 'string'))];
     if (unique.length === 0) return [];
-    const byId = new Map<string, T>();
-    for (const doc of await c.find({ _id: { $in: unique } }).toArray()) byId.set(doc._id, doc as T);
-    return unique.flatMap((id) => (byId.has(id) ? [byId.get(id)!] : []));
+    return inOrderOfFound(unique, (await c.find({ _id: { $in: unique } }).toArray()) as T[]);
   }
 
   async find<T extends Document = Document>(
@@ -298,13 +283,12 @@ export class MongoReadStore implements ReadStore {
     const docs = (await c
       .find(q, { sort: keys.map((k): [string, 1 | -1] => [k.path, k.dir]), limit: limit + 1 })
       .toArray()) as T[];
-    const more = docs.length > limit;
-    if (more) docs.length = limit;
-    const last = docs[docs.length - 1];
-    return {
-      items: docs,
-      nextCursor: more ? encodeCursor(keys, cursorValues(last, keys)) : null,
-    };
+    return pageOf(
+      docs,
+      limit,
+      (d) => d,
+      (last) => encodeCursor(keys, cursorValues(last, keys)),
+    );
   }
 
   async count(collection: string, filter: Filter): Promise<number> {
@@ -364,8 +348,7 @@ export class MongoReadStore implements ReadStore {
     update: UpdateSpec,
     options: UpdateOptions = {},
   ): Promise<UpdateResult> {
-    validateId(id);
-    const op: CompiledOp = { id, update: compileUpdate(update), options: compileOptions(options) };
+    const op = compileOp(id, update, options);
     const c = await this.coll(collection);
     return this.locked(collection, id, () => this.updateUnlocked(c, op));
   }

@@ -28,3 +28,18 @@ export function resultsOrThrow(outcomes: BulkOutcome[]): UpdateResult[] {
   }
   throw first;
 }
+
+/**
+ * Applies each op of a bulkUpdate on its own: an op refused with a PurserError (a unique clash, a type mismatch) is
+ * an outcome, anything else aborts the batch.
+ */
+export function attemptEach<Op>(ops: Op[], apply: (op: Op) => UpdateResult): BulkOutcome[] {
+  return ops.map((op): BulkOutcome => {
+    try {
+      return apply(op);
+    } catch (e) {
+      if (e instanceof PurserError) return { error: e };
+      throw e;
+    }
+  });
+}

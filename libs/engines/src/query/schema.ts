@@ -1,4 +1,4 @@
-import { CollectionSpec, IndexSpec, ValidationError } from '@purser/core';
+import { Document, CollectionSpec, IndexSpec, ValidationError } from '@purser/core';
 import { invalid, isPlainObject, splitPath } from './values';
 
 /** Names and ids every adapter accepts: collection names, document ids, index names. */
@@ -75,4 +75,10 @@ export function validateCollectionSpec(spec: unknown): asserts spec is Collectio
     throw new ValidationError('collection spec must be an object', [
       { field: 'spec', problem: 'not an object' },
     ]);
+}
+
+/** insertMany's documents, validated, each as [its _id, what the adapter stores]. */
+export function documentRows<V>(docs: Document[], encode: (doc: Document) => V): Array<readonly [string, V]> {
+  validateArray(docs, 'docs');
+  return docs.map((doc) => [validateDocument(doc), encode(doc)] as const);
 }

@@ -219,11 +219,12 @@ export interface CompiledOp {
 }
 
 /** Validates every op of a bulkUpdate before any applies (one invalid op refuses the batch). */
+/** One update's arguments, validated and compiled (ReadStore.update; each op of bulkUpdate). */
+export function compileOp(id: string, update: UpdateSpec, options: UpdateOptions | undefined): CompiledOp {
+  return { id: validateId(id), update: compileUpdate(update), options: compileOptions(options) };
+}
+
 export function compileOps(ops: UpdateOp[]): CompiledOp[] {
   validateArray(ops, 'ops');
-  return ops.map((op): CompiledOp => ({
-    id: validateId(op?.id),
-    update: compileUpdate(op.update),
-    options: compileOptions(op.options),
-  }));
+  return ops.map((op) => compileOp(op?.id, op?.update, op?.options));
 }

@@ -7,7 +7,6 @@ import {
   FindOptions,
   IndexSpec,
   Page,
-  PurserError,
   ReadStore,
   Scalar,
   UpdateOp,
@@ -16,28 +15,19 @@ import {
   UpdateSpec,
 } from '@purser/core';
 import { CompiledField, compileFilter, matchesFilter } from '../query/filter';
-import { compileFind } from '../query/find';
-import {
-  CompiledOp,
-  CompiledOptions,
-  CompiledUpdate,
-  applyUpdate,
-  buildInsertDocument,
-  compileOps,
-  compileOptions,
-  compileUpdate,
-} from '../query/update';
+import { compileFind, inOrderOfFound, pageOf } from '../query/find';
+import { CompiledOp, applyUpdate, buildInsertDocument, compileOp, compileOps } from '../query/update';
 import { encodeCursor } from '../query/cursor';
 import {
+  documentRows,
   indexFields,
   indexName,
   validateArray,
   validateCollectionName,
   validateCollectionSpec,
   validateDocument,
-  validateId,
 } from '../query/schema';
-import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, resultsOrThrow } from '../query/results';
+import { BulkOutcome, MATCHED, NOT_MATCHED, UPSERTED, attemptEach, resultsOrThrow } from '../query/results';
 import { toJson } from '../query/values';
 import { tuneForWrites } from './pragmas';
 import { SqliteCheckpointer, checkpointerFor } from './checkpointer';
@@ -108,12 +98,7 @@ export class SqliteReadStore implements ReadStore {
   private readonly collections = new Map<string, Collection>();
   private readonly queries = new Map<string, Database.Statement>();
   private readonly tableExists: Database.Statement<[string], number>;
-  private readonly updateTx: (
-    c: Collection,
-    id: string,
-    u: CompiledUpdate,
-    o: CompiledOptions,
-  ) => UpdateResult;
+  private readonly updateTx: (c: Collection, op: CompiledOp) => UpdateResult;
   private readonly bulkTx: (c: Collection, ops: CompiledOp[]) => BulkOutcome[];
   private readonly deleteTx: (c: Collection, id: string, guard: CompiledField[]) => boolean;
   private readonly checkpointer: SqliteCheckpointer | null;
@@ -129,19 +114,10 @@ export class SqliteReadStore implements ReadStore {
     this.tableExists = this.db
       .prepare<[string], number>(`SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?`)
       .pluck();
-    this.updateTx = this.db.transaction((c: Collection, id: string, u: CompiledUpdate, o: CompiledOptions) =>
-      this.updateOne(c, id, u, o),
-    ).immediate;
+    this.updateTx = this.db.transaction((c: Collection, op: CompiledOp) => this.updateOne(c, op)).immediate;
+    // A refused op (unique clash, type mismatch) is rolled back alone; anything else aborts the batch.
     this.bulkTx = this.db.transaction((c: Collection, ops: CompiledOp[]) =>
-      ops.map((op): BulkOutcome => {
-        try {
-          return this.updateOne(c, op.id, op.update, op.options);
-        } catch (e) {
-          // A refused op (unique clash, type mismatch) is rolled back alone; anything else aborts the batch.
-          if (e instanceof PurserError) return { error: e };
-          throw e;
-        }
-      }),
+      attemptEach(ops, (op) => this.updateOne(c, op)),
     ).immediate;
     this.deleteTx = this.db.transaction((c: Collection, id: string, guard: CompiledField[]) => {
       const raw = c.get.get(id);
@@ -202,21 +178,8 @@ export class SqliteReadStore implements ReadStore {
     const c = this.collection(collection, false);
     validateArray(ids, 'ids');
     if (!c || ids.length === 0) return [];
-    const byId = new Map<string, T>();
-    for (const raw of c.getMany.all(JSON.stringify(ids))) {
-      const doc = JSON.parse(raw) as T;
-      byId.set(doc._id, doc);
-    }
-    const out: T[] = [];
-    const seen = new Set<string>();
-    for (const id of ids) {
-      const doc = byId.get(id);
-      if (doc && !seen.has(id)) {
-        seen.add(id);
-        out.push(doc);
-      }
-    }
-    return out;
+    const found = c.getMany.all(JSON.stringify(ids)).map((raw) => JSON.parse(raw) as T);
+    return inOrderOfFound(ids, found);
   }
 
   async find<T extends Document = Document>(
@@ -238,11 +201,12 @@ export class SqliteReadStore implements ReadStore {
     const rows = this.query(c, sql)
       .raw(true)
       .all(...params) as unknown[][];
-    const more = rows.length > limit;
-    if (more) rows.length = limit;
-    const items = rows.map((r) => JSON.parse(r[0] as string) as T);
-    const nextCursor = more ? encodeCursor(keys, rows[rows.length - 1].slice(1) as Scalar[]) : null;
-    return { items, nextCursor };
+    return pageOf(
+      rows,
+      limit,
+      (r) => JSON.parse(r[0] as string) as T,
+      (last) => encodeCursor(keys, last.slice(1) as Scalar[]),
+    );
   }
 
   async count(collection: string, filter: Filter): Promise<number> {
@@ -274,17 +238,13 @@ export class SqliteReadStore implements ReadStore {
     update: UpdateSpec,
     options: UpdateOptions = {},
   ): Promise<UpdateResult> {
-    validateId(id);
-    const u = compileUpdate(update);
-    const o = compileOptions(options);
-    const c = this.collection(collection, true)!;
-    return this.updateTx(c, id, u, o);
+    const op = compileOp(id, update, options);
+    return this.updateTx(this.collection(collection, true)!, op);
   }
 
   async insertMany(collection: string, docs: Document[]): Promise<{ inserted: number }> {
-    validateArray(docs, 'docs');
-    if (docs.length === 0) return { inserted: 0 };
-    const rows = docs.map((doc) => [validateDocument(doc), toJson(doc)] as const);
+    const rows = documentRows(docs, toJson);
+    if (rows.length === 0) return { inserted: 0 };
     const c = this.collection(collection, true)!;
     let inserted = 0;
     try {
@@ -324,7 +284,7 @@ export class SqliteReadStore implements ReadStore {
    * fields is done in SQL instead (json_set, the guard as a WHERE clause), without parsing the stored document in
    * JS: projections that rewrite large maps of a big document pay for the maps they write, not for the document.
    */
-  private updateOne(c: Collection, id: string, u: CompiledUpdate, o: CompiledOptions): UpdateResult {
+  private updateOne(c: Collection, { id, update: u, options: o }: CompiledOp): UpdateResult {
     if (u.topLevelSetsOnly) {
       const params: Params = [];
       const where = o.guard.length ? ` AND (${filterToSql(o.guard, params, c.arrays)})` : '';
