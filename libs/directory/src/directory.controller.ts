@@ -52,6 +52,33 @@ import { DIRECTORY_PROJECTION } from './projection';
 /** asOf: a strict instant (2026-02-30 or sub-millisecond digits are refused, not rolled over or cut). */
 const asInstant = (asOf: string) => instantOrThrow(asOf, 'asOf');
 
+type Requires = Parameters<typeof Endpoint>[0]['requires'];
+
+/** A command on an org, team or user that exists: the command result; 404 unknown, 409 clash or stale If-Match, 422 refused. */
+const ChangeEndpoint = (summary: string, requires: Requires, description: string, ifMatch = true) =>
+  Endpoint({
+    summary,
+    requires,
+    ok: { description, schema: DirectorySchemas.commandResult },
+    errors: [404, 409, 422],
+    ...(ifMatch ? { ifMatch: true } : {}),
+  });
+
+/** A query answered from the directory projection. */
+const ReadEndpoint = (
+  summary: string,
+  requires: Requires,
+  ok: { description: string; schema: object },
+  errors?: number[],
+) => Endpoint({ summary, requires, reads: [DIRECTORY_PROJECTION], ok, ...(errors ? { errors } : {}) });
+
+/** The path's ids, checked like every id. */
+const OrgId = () => Param('orgId', IdPipe);
+const TeamId = () => Param('teamId', IdPipe);
+const UserId = () => Param('userId', IdPipe);
+/** The If-Match header as sent (the handler parses it, after the body is validated). */
+const IfMatch = () => Headers('if-match');
+
 @ApiTags('orgs')
 @Controller('v1/orgs')
 export class OrgsController {
@@ -80,59 +107,40 @@ export class OrgsController {
   }
 
   @Get()
-  @Endpoint({
-    summary: 'List orgs by name, with cursor paging',
-    requires: 'org.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'A page of orgs', schema: DirectorySchemas.orgPage },
+  @ReadEndpoint('List orgs by name, with cursor paging', 'org.read', {
+    description: 'A page of orgs',
+    schema: DirectorySchemas.orgPage,
   })
   async list(@Query() q: PageQuery) {
     return this.queries.orgs(q.limit ?? 50, q.cursor);
   }
 
   @Get(':orgId')
-  @Endpoint({
-    summary: 'Read an org, now or as of a past instant',
-    requires: 'org.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'The org', schema: DirectorySchemas.org },
-    errors: [404],
-  })
-  async get(@Param('orgId', IdPipe) orgId: string, @Query() q: ReadQuery) {
+  @ReadEndpoint(
+    'Read an org, now or as of a past instant',
+    'org.read',
+    { description: 'The org', schema: DirectorySchemas.org },
+    [404],
+  )
+  async get(@OrgId() orgId: string, @Query() q: ReadQuery) {
     if (q.asOf) return this.queries.orgAsOf(orgId, asInstant(q.asOf));
     return this.queries.org(orgId);
   }
 
   @Patch(':orgId')
-  @Endpoint({
-    summary: 'Update an org',
-    requires: 'org.manage',
-    ok: { description: 'Updated (or unchanged)', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Update an org', 'org.manage', 'Updated (or unchanged)')
   update(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
+    @OrgId() orgId: string,
     @Body() body: UpdateOrgDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(new UpdateOrg(ctx, orgId, { ...body }, parseIfMatch(ifMatch)));
   }
 
   @Delete(':orgId')
-  @Endpoint({
-    summary: 'Delete an empty org (its history is kept)',
-    requires: 'org.manage',
-    ok: { description: 'Deleted', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
-  delete(
-    @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Headers('if-match') ifMatch?: string,
-  ) {
+  @ChangeEndpoint('Delete an empty org (its history is kept)', 'org.manage', 'Deleted')
+  delete(@Ctx() ctx: CommandContext, @OrgId() orgId: string, @IfMatch() ifMatch?: string) {
     return this.commands.execute(new DeleteOrg(ctx, orgId, parseIfMatch(ifMatch)));
   }
 }
@@ -152,108 +160,84 @@ export class TeamsController {
     created: { description: 'Created', schema: DirectorySchemas.commandResult },
     errors: [404, 409, 422],
   })
-  create(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: CreateTeamDto) {
+  create(@Ctx() ctx: CommandContext, @OrgId() orgId: string, @Body() body: CreateTeamDto) {
     return this.commands.execute(
       new CreateTeam(ctx, orgId, { name: body.name, parentTeamId: body.parentTeamId ?? null }),
     );
   }
 
   @Get()
-  @Endpoint({
-    summary: "List an org's teams, flat (by name) or as a tree",
-    requires: 'team.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'Flat by name, or a tree (children)', schema: DirectorySchemas.teamList },
-    errors: [404],
-  })
-  async list(@Param('orgId', IdPipe) orgId: string, @Query() q: TeamsQuery) {
+  @ReadEndpoint(
+    "List an org's teams, flat (by name) or as a tree",
+    'team.read',
+    { description: 'Flat by name, or a tree (children)', schema: DirectorySchemas.teamList },
+    [404],
+  )
+  async list(@OrgId() orgId: string, @Query() q: TeamsQuery) {
     await this.queries.org(orgId);
     if (q.view === 'tree') return { items: await this.queries.tree(orgId) };
     return { items: (await this.queries.teams(orgId)).map(teamView) };
   }
 
   @Get(':teamId')
-  @Endpoint({
-    summary: 'Read a team, now or as of a past instant',
-    requires: 'team.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'The team', schema: DirectorySchemas.team },
-    errors: [404],
-  })
-  async get(
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('teamId', IdPipe) teamId: string,
-    @Query() q: ReadQuery,
-  ) {
+  @ReadEndpoint(
+    'Read a team, now or as of a past instant',
+    'team.read',
+    { description: 'The team', schema: DirectorySchemas.team },
+    [404],
+  )
+  async get(@OrgId() orgId: string, @TeamId() teamId: string, @Query() q: ReadQuery) {
     if (q.asOf) return this.queries.teamAsOf(orgId, teamId, asInstant(q.asOf));
     return this.queries.team(orgId, teamId);
   }
 
   @Get(':teamId/ancestors')
-  @Endpoint({
-    summary: 'Ancestors from the parent up to the top-level team',
-    requires: 'team.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'From the parent up', schema: DirectorySchemas.teamList },
-    errors: [404],
-  })
-  async ancestors(
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('teamId', IdPipe) teamId: string,
-    @Query() _q: PositionQuery,
-  ) {
+  @ReadEndpoint(
+    'Ancestors from the parent up to the top-level team',
+    'team.read',
+    { description: 'From the parent up', schema: DirectorySchemas.teamList },
+    [404],
+  )
+  async ancestors(@OrgId() orgId: string, @TeamId() teamId: string, @Query() _q: PositionQuery) {
     return { items: await this.queries.ancestors(orgId, teamId) };
   }
 
   @Get(':teamId/descendants')
-  @Endpoint({
-    summary: 'All sub-teams at any depth, breadth first',
-    requires: 'team.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'Breadth first', schema: DirectorySchemas.teamList },
-    errors: [404],
-  })
-  async descendants(
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('teamId', IdPipe) teamId: string,
-    @Query() _q: PositionQuery,
-  ) {
+  @ReadEndpoint(
+    'All sub-teams at any depth, breadth first',
+    'team.read',
+    { description: 'Breadth first', schema: DirectorySchemas.teamList },
+    [404],
+  )
+  async descendants(@OrgId() orgId: string, @TeamId() teamId: string, @Query() _q: PositionQuery) {
     return { items: await this.queries.descendants(orgId, teamId) };
   }
 
   @Patch(':teamId')
-  @Endpoint({
-    summary: 'Rename a team',
-    requires: 'team.manage',
-    ok: { description: 'Renamed', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Rename a team', 'team.manage', 'Renamed')
   rename(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('teamId', IdPipe) teamId: string,
+    @OrgId() orgId: string,
+    @TeamId() teamId: string,
     @Body() body: RenameTeamDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(new RenameTeam(ctx, orgId, teamId, body.name, parseIfMatchVersion(ifMatch)));
   }
 
   @Post(':teamId/move')
-  @Endpoint({
-    summary: 'Move a team under another team of the same org (or to the top); cycles are refused',
-    requires: 'team.manage',
-    ok: { description: 'Moved', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint(
+    'Move a team under another team of the same org (or to the top); cycles are refused',
+    'team.manage',
+    'Moved',
+  )
   @HttpCode(200)
   move(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('teamId', IdPipe) teamId: string,
+    @OrgId() orgId: string,
+    @TeamId() teamId: string,
     @Body() body: MoveTeamDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(
       new MoveTeam(ctx, orgId, teamId, body.parentTeamId, parseIfMatchVersion(ifMatch)),
@@ -261,18 +245,12 @@ export class TeamsController {
   }
 
   @Delete(':teamId')
-  @Endpoint({
-    summary: 'Delete a team with no members and no sub-teams',
-    requires: 'team.manage',
-    ok: { description: 'Deleted', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Delete a team with no members and no sub-teams', 'team.manage', 'Deleted')
   delete(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('teamId', IdPipe) teamId: string,
-    @Headers('if-match') ifMatch?: string,
+    @OrgId() orgId: string,
+    @TeamId() teamId: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(new DeleteTeam(ctx, orgId, teamId, parseIfMatchVersion(ifMatch)));
   }
@@ -293,7 +271,7 @@ export class UsersController {
     created: { description: 'Created', schema: DirectorySchemas.commandResult },
     errors: [404, 409, 422],
   })
-  create(@Ctx() ctx: CommandContext, @Param('orgId', IdPipe) orgId: string, @Body() body: CreateUserDto) {
+  create(@Ctx() ctx: CommandContext, @OrgId() orgId: string, @Body() body: CreateUserDto) {
     return this.commands.execute(
       new CreateUser(ctx, orgId, {
         username: body.username,
@@ -307,14 +285,13 @@ export class UsersController {
   }
 
   @Get()
-  @Endpoint({
-    summary: 'List users: by team (with sub-teams), status, text; cursor paging by username',
-    requires: 'user.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'A page of users', schema: DirectorySchemas.userPage },
-    errors: [404],
-  })
-  async list(@Param('orgId', IdPipe) orgId: string, @Query() q: ListUsersQuery) {
+  @ReadEndpoint(
+    'List users: by team (with sub-teams), status, text; cursor paging by username',
+    'user.read',
+    { description: 'A page of users', schema: DirectorySchemas.userPage },
+    [404],
+  )
+  async list(@OrgId() orgId: string, @Query() q: ListUsersQuery) {
     await this.queries.org(orgId);
     return this.queries.users(orgId, {
       teamId: q.teamId,
@@ -327,55 +304,38 @@ export class UsersController {
   }
 
   @Get(':userId')
-  @Endpoint({
-    summary: 'Read a user, now or as of a past instant',
-    requires: 'user.read',
-    reads: [DIRECTORY_PROJECTION],
-    ok: { description: 'The user', schema: DirectorySchemas.user },
-    errors: [404],
-  })
-  async get(
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
-    @Query() q: ReadQuery,
-  ) {
+  @ReadEndpoint(
+    'Read a user, now or as of a past instant',
+    'user.read',
+    { description: 'The user', schema: DirectorySchemas.user },
+    [404],
+  )
+  async get(@OrgId() orgId: string, @UserId() userId: string, @Query() q: ReadQuery) {
     if (q.asOf) return this.queries.userAsOf(orgId, userId, asInstant(q.asOf));
     return this.queries.user(orgId, userId);
   }
 
   @Patch(':userId')
-  @Endpoint({
-    summary: 'Update a user',
-    requires: 'user.manage',
-    ok: { description: 'Updated', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Update a user', 'user.manage', 'Updated')
   update(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
+    @OrgId() orgId: string,
+    @UserId() userId: string,
     @Body() body: UpdateUserDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(new UpdateUser(ctx, orgId, userId, { ...body }, parseIfMatch(ifMatch)));
   }
 
   @Post(':userId/deactivate')
-  @Endpoint({
-    summary: 'Deactivate a user (idempotent)',
-    requires: 'user.manage',
-    ok: { description: 'Deactivated (or already)', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Deactivate a user (idempotent)', 'user.manage', 'Deactivated (or already)')
   @HttpCode(200)
   deactivate(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
+    @OrgId() orgId: string,
+    @UserId() userId: string,
     @Body() body: DeactivateUserDto,
-    @Headers('if-match') ifMatch?: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(
       new SetUserStatus(ctx, orgId, userId, 'inactive', body.reason ?? null, parseIfMatch(ifMatch)),
@@ -383,19 +343,13 @@ export class UsersController {
   }
 
   @Post(':userId/reactivate')
-  @Endpoint({
-    summary: 'Reactivate a user (idempotent)',
-    requires: 'user.manage',
-    ok: { description: 'Reactivated (or already)', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Reactivate a user (idempotent)', 'user.manage', 'Reactivated (or already)')
   @HttpCode(200)
   reactivate(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
-    @Headers('if-match') ifMatch?: string,
+    @OrgId() orgId: string,
+    @UserId() userId: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(
       new SetUserStatus(ctx, orgId, userId, 'active', null, parseIfMatch(ifMatch)),
@@ -403,50 +357,39 @@ export class UsersController {
   }
 
   @Delete(':userId')
-  @Endpoint({
-    summary: 'Delete a user (the history keeps them)',
-    requires: 'user.manage',
-    ok: { description: 'Deleted', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-    ifMatch: true,
-  })
+  @ChangeEndpoint('Delete a user (the history keeps them)', 'user.manage', 'Deleted')
   delete(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
-    @Headers('if-match') ifMatch?: string,
+    @OrgId() orgId: string,
+    @UserId() userId: string,
+    @IfMatch() ifMatch?: string,
   ) {
     return this.commands.execute(new DeleteUser(ctx, orgId, userId, parseIfMatch(ifMatch)));
   }
 
   @Put(':userId/teams/:teamId')
-  @Endpoint({
-    summary: 'Add the user to a team (idempotent)',
-    requires: 'user.manage',
-    ok: { description: 'A member (or already)', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-  })
+  @ChangeEndpoint('Add the user to a team (idempotent)', 'user.manage', 'A member (or already)', false)
   join(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
-    @Param('teamId', IdPipe) teamId: string,
+    @OrgId() orgId: string,
+    @UserId() userId: string,
+    @TeamId() teamId: string,
   ) {
     return this.commands.execute(new ChangeMembership(ctx, orgId, userId, teamId, true));
   }
 
   @Delete(':userId/teams/:teamId')
-  @Endpoint({
-    summary: 'Remove the user from a team (not their primary team)',
-    requires: 'user.manage',
-    ok: { description: 'Not a member (or already not)', schema: DirectorySchemas.commandResult },
-    errors: [404, 409, 422],
-  })
+  @ChangeEndpoint(
+    'Remove the user from a team (not their primary team)',
+    'user.manage',
+    'Not a member (or already not)',
+    false,
+  )
   leave(
     @Ctx() ctx: CommandContext,
-    @Param('orgId', IdPipe) orgId: string,
-    @Param('userId', IdPipe) userId: string,
-    @Param('teamId', IdPipe) teamId: string,
+    @OrgId() orgId: string,
+    @UserId() userId: string,
+    @TeamId() teamId: string,
   ) {
     return this.commands.execute(new ChangeMembership(ctx, orgId, userId, teamId, false));
   }
