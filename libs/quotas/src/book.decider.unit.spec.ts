@@ -1,40 +1,26 @@
 import { ConflictError, NotFoundError, RuleViolationError, fold, isRefusal } from '@purser/core';
 import { given } from '@purser/testkit';
 import { QuotaDefinition } from './events';
+import { aQuota } from './testing/quota-definition';
 import { quotaBookDecider } from './book.decider';
 
-const definition = (over: Partial<QuotaDefinition> = {}): QuotaDefinition => ({
-  quotaId: 'q1',
-  orgId: 'o1',
-  entityType: 'Team',
-  entityId: 't1',
-  itemType: null,
-  itemId: null,
-  metric: 'cost',
-  currency: 'USD',
-  limit: '10',
-  period: 'month',
-  enforcement: 'hard',
-  thresholds: [50, 80],
-  ...over,
-});
 const defined = (over: Partial<QuotaDefinition> = {}) => ({
   type: 'QuotaDefined' as const,
-  data: definition(over),
+  data: aQuota(over),
 });
 const removed = { type: 'QuotaRemoved' as const, data: { quotaId: 'q1', orgId: 'o1' } };
 
 describe('quota book decider', () => {
   it('given no quota, when defining one, then QuotaDefined', () => {
     given(quotaBookDecider)
-      .when({ type: 'DefineQuota', definition: definition() })
-      .then([{ type: 'QuotaDefined', data: definition() }]);
+      .when({ type: 'DefineQuota', definition: aQuota() })
+      .then([{ type: 'QuotaDefined', data: aQuota() }]);
   });
 
   it('given a quota, when defining another with the same scope, then it is refused as a returned decision (409)', () => {
     const state = fold(quotaBookDecider, [defined()]);
     const decision = quotaBookDecider.decide(
-      { type: 'DefineQuota', definition: definition({ quotaId: 'q2' }) },
+      { type: 'DefineQuota', definition: aQuota({ quotaId: 'q2' }) },
       state,
     );
     expect(isRefusal(decision) && decision.refused).toBeInstanceOf(ConflictError);
@@ -43,7 +29,7 @@ describe('quota book decider', () => {
 
   it('given a quota, when defining one with its id, then 409 exists', () => {
     given(quotaBookDecider, [defined()])
-      .when({ type: 'DefineQuota', definition: definition({ entityId: 't2' }) })
+      .when({ type: 'DefineQuota', definition: aQuota({ entityId: 't2' }) })
       .thenRefuses(ConflictError, /quota q1 already exists/);
   });
 

@@ -80,6 +80,7 @@ interface CheckPlan {
 
 type Outcome = Omit<CheckResult, 'position'>;
 type LedgerWork = StreamWork<LedgerState, LedgerEvent>;
+type CheckCommit = GroupCommit<PendingCheck, CheckPlan, LedgerState, LedgerEvent, Outcome, CheckResult>;
 
 /**
  * Check and reserve. Checks are decided in batches by core's GroupCommit: the checks that arrive while a batch is
@@ -102,14 +103,7 @@ export class QuotaCheck implements GroupCommitHandler<
   CheckResult
 > {
   readonly decider = ledgerDecider;
-  private readonly commits: GroupCommit<
-    PendingCheck,
-    CheckPlan,
-    LedgerState,
-    LedgerEvent,
-    Outcome,
-    CheckResult
-  >;
+  private readonly commits: CheckCommit;
 
   constructor(
     private readonly executor: CommandExecutor,

@@ -58,6 +58,15 @@ const reservation = (
   ...more,
 });
 
+/** A refusal or an alert as the projection keeps it: the event's data, its id, time and position, and `more`. */
+const decision = (e: GivenEvent, position: number, more: Record<string, unknown>) => ({
+  _id: `evt-${position}`,
+  ...(e.data as Record<string, unknown>),
+  ...more,
+  at: DEFAULT_AT,
+  position: padPosition(BigInt(position)),
+});
+
 describe('quota decisions projection (given ledger events, then documents)', () => {
   it('given reservations on two quotas, then one live reservation document per reservation and quota', async () => {
     await projectionSpec(() => new QuotaDecisionsProjection())
@@ -121,48 +130,13 @@ describe('quota decisions projection (given ledger events, then documents)', () 
     });
     const warning = ledger('QuotaWarningReached', { threshold: 80, used: '8', ...figures });
     const breach = ledger('QuotaBreached', { used: '11', ...figures });
-    const ledgerFields = { orgId: ORG, period: PERIOD, quotaId: 'q1' };
     await projectionSpec(() => new QuotaDecisionsProjection())
       .given([refused, warning, breach])
       .thenIdempotent({
-        [REFUSALS]: [
-          {
-            _id: 'evt-1',
-            ...ledgerFields,
-            reservationId: 'r9',
-            requested: '5',
-            used: '4',
-            reserved: '2',
-            ...figures,
-            entityType: 'Team',
-            entityId: 'team-1',
-            requester,
-            at: DEFAULT_AT,
-            actor: SYSTEM_ACTOR,
-            correlationId: 'corr-1',
-            position: padPosition(1n),
-          },
-        ],
+        [REFUSALS]: [decision(refused, 1, { actor: SYSTEM_ACTOR, correlationId: 'corr-1' })],
         [ALERTS]: [
-          {
-            _id: 'evt-2',
-            type: 'QuotaWarningReached',
-            ...ledgerFields,
-            threshold: 80,
-            used: '8',
-            ...figures,
-            at: DEFAULT_AT,
-            position: padPosition(2n),
-          },
-          {
-            _id: 'evt-3',
-            type: 'QuotaBreached',
-            ...ledgerFields,
-            used: '11',
-            ...figures,
-            at: DEFAULT_AT,
-            position: padPosition(3n),
-          },
+          decision(warning, 2, { type: 'QuotaWarningReached' }),
+          decision(breach, 3, { type: 'QuotaBreached' }),
         ],
         [RESERVATIONS]: [],
       });

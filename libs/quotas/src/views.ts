@@ -1,23 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { CommandExecutor, StaleStateError, formatNanos, toNanos } from '@purser/core';
-import { EntityType, Enforcement, Metric, QuotaPeriod, QuotaStreams } from './events';
+import { EntityType, QuotaDefinition, QuotaStreams } from './events';
 import { QuotaEntry, liveQuota, quotaBookDecider } from './book.decider';
 import { ledgerDecider, reservedAt } from './ledger.decider';
 import { QuotaDirectory } from './directory-view';
 import { periodOf } from './weighing';
 
-export interface QuotaView {
-  quotaId: string;
-  entityType: EntityType;
-  entityId: string;
-  itemType: string | null;
-  itemId: string | null;
-  metric: Metric;
-  currency: string | null;
-  limit: string;
-  period: QuotaPeriod;
-  enforcement: Enforcement;
-  thresholds: number[];
+/** A quota's definition (its org is the route's) with its figures in the period in force. */
+export interface QuotaView extends Omit<QuotaDefinition, 'orgId'> {
   currentPeriod: { key: string; start: string | null; end: string | null };
   used: string;
   reserved: string;
