@@ -133,12 +133,7 @@ export class QuotaCheck implements GroupCommitHandler<
   /** Validates a check and works out the ledgers it weighs on (from cached states brought up to date by begin). */
   async plan(c: PendingCheck): Promise<CheckPlan> {
     const { orgId, input, ctx } = c;
-    const { org, teamId, teamPath } = await this.directory.checkScope(
-      orgId,
-      input.userId,
-      input.teamId,
-      'recent',
-    );
+    const { org, teamId, teamPath } = await this.directory.checkScope(orgId, input.userId, input.teamId);
     if (input.estimate.amount !== undefined) {
       if (input.estimate.currency === undefined || !isCurrency(input.estimate.currency)) {
         throw new ValidationError(
