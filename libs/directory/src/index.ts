@@ -19,10 +19,3 @@ export type {
 } from './dto';
 export type { OrgView, TeamView, TeamTreeNode, UserView } from './queries';
 export type { DirectoryCommandResult } from './commands';
-
-// Deprecated: only for libs/quotas until it uses DirectoryLookup / RatesLookup; do not use
-export { Streams } from './streams';
-export { orgDecider, assertLive } from './org.decider';
-export type { OrgState } from './org.decider';
-export { teamTreeDecider, ancestors } from './teams.decider';
-export { userDecider } from './user.decider';

@@ -1,4 +1,4 @@
-import { ConflictError, Decider, NotFoundError, RuleViolationError } from '@purser/core';
+import { ConflictError, Decider, NotFoundError, Refusal, RuleViolationError, refuse } from '@purser/core';
 import { QuotaBookEvent, QuotaDefinition } from './events';
 
 export interface QuotaEntry extends QuotaDefinition {
@@ -33,20 +33,32 @@ const sameScope = (a: QuotaDefinition, b: QuotaDefinition) =>
   a.metric === b.metric &&
   a.period === b.period;
 
+function quotaNotFound(quotaId: string): NotFoundError {
+  return new NotFoundError(`quota ${quotaId} not found`, [{ field: 'quotaId', problem: 'unknown' }]);
+}
+
+/** The live quota, or the 404 (for handlers and views). */
 export function liveQuota(state: QuotaBookState, quotaId: string): QuotaEntry {
   const q = state.quotas.get(quotaId);
-  if (!q || q.removed)
-    throw new NotFoundError(`quota ${quotaId} not found`, [{ field: 'quotaId', problem: 'unknown' }]);
+  if (!q || q.removed) throw quotaNotFound(quotaId);
   return q;
 }
 
-function assertVersion(q: QuotaEntry, expected: number | undefined): void {
+/** The live quota at the expected revision (when one is given), or the refusal: 404 unknown, 409 stale. */
+function liveAt(state: QuotaBookState, quotaId: string, expected: number | undefined): QuotaEntry | Refusal {
+  const q = state.quotas.get(quotaId);
+  if (!q || q.removed) return refuse(quotaNotFound(quotaId));
   if (expected !== undefined && expected !== q.version) {
-    throw new ConflictError(`quota ${q.quotaId} is at revision ${q.version}, expected ${expected}`, [
-      { field: 'revision', problem: 'stale', expected: String(expected), actual: String(q.version) },
-    ]);
+    return refuse(
+      new ConflictError(`quota ${q.quotaId} is at revision ${q.version}, expected ${expected}`, [
+        { field: 'revision', problem: 'stale', expected: String(expected), actual: String(q.version) },
+      ]),
+    );
   }
+  return q;
 }
+
+const refused = (q: QuotaEntry | Refusal): q is Refusal => 'refused' in q;
 
 /** An org's quota definitions. */
 export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped<QuotaBookEvent>> = {
@@ -56,23 +68,27 @@ export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped
       case 'DefineQuota': {
         const d = c.definition;
         if (state.quotas.has(d.quotaId))
-          throw new ConflictError(`quota ${d.quotaId} already exists`, [
-            { field: 'quotaId', problem: 'exists' },
-          ]);
+          return refuse(
+            new ConflictError(`quota ${d.quotaId} already exists`, [{ field: 'quotaId', problem: 'exists' }]),
+          );
         const clash = [...state.quotas.values()].find((q) => !q.removed && sameScope(q, d));
         if (clash) {
-          throw new ConflictError(
-            `quota ${clash.quotaId} already limits ${d.metric} per ${d.period} for this ${d.entityType.toLowerCase()} and item; change it instead`,
-            [{ field: 'entityId', problem: 'duplicate quota', quotaId: clash.quotaId }],
+          return refuse(
+            new ConflictError(
+              `quota ${clash.quotaId} already limits ${d.metric} per ${d.period} for this ${d.entityType.toLowerCase()} and item; change it instead`,
+              [{ field: 'entityId', problem: 'duplicate quota', quotaId: clash.quotaId }],
+            ),
           );
         }
         return [{ type: 'QuotaDefined', data: d }];
       }
       case 'ChangeQuota': {
-        const q = liveQuota(state, c.quotaId);
-        assertVersion(q, c.expectedVersion);
+        const q = liveAt(state, c.quotaId, c.expectedVersion);
+        if (refused(q)) return q;
         if ('metric' in c.changes)
-          throw new RuleViolationError('a quota metric cannot change; remove it and define a new one');
+          return refuse(
+            new RuleViolationError('a quota metric cannot change; remove it and define a new one'),
+          );
         const changes = Object.fromEntries(
           Object.entries(c.changes).filter(
             ([k, v]) =>
@@ -87,15 +103,17 @@ export const quotaBookDecider: Decider<QuotaBookCommand, QuotaBookState, Stamped
             (o) => !o.removed && o.quotaId !== q.quotaId && sameScope(o, next),
           );
           if (clash)
-            throw new ConflictError(`quota ${clash.quotaId} already covers that period`, [
-              { field: 'period', problem: 'duplicate quota' },
-            ]);
+            return refuse(
+              new ConflictError(`quota ${clash.quotaId} already covers that period`, [
+                { field: 'period', problem: 'duplicate quota' },
+              ]),
+            );
         }
         return [{ type: 'QuotaChanged', data: { quotaId: q.quotaId, orgId: q.orgId, changes } }];
       }
       case 'RemoveQuota': {
-        const q = liveQuota(state, c.quotaId);
-        assertVersion(q, c.expectedVersion);
+        const q = liveAt(state, c.quotaId, c.expectedVersion);
+        if (refused(q)) return q;
         return [{ type: 'QuotaRemoved', data: { quotaId: q.quotaId, orgId: q.orgId } }];
       }
     }

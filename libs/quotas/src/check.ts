@@ -8,7 +8,6 @@ import {
   EventStore,
   GroupCommit,
   GroupCommitHandler,
-  NotFoundError,
   PendingCommand,
   RuleViolationError,
   StreamWork,
@@ -23,7 +22,7 @@ import { CONFIG, PurserConfig } from '@purser/platform';
 import { EntityType, LedgerEvent, QuotaStreams, Requester } from './events';
 import { QuotaEntry, covering, quotaBookDecider } from './book.decider';
 import { LedgerState, QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 import { LEDGER_RETRIES, ReservationReleaser } from './reservations';
 import { QuotaView, viewOf } from './views';
 import { Spend, needsRate, periodOf, weigh } from './weighing';
@@ -81,6 +80,7 @@ interface CheckPlan {
 
 type Outcome = Omit<CheckResult, 'position'>;
 type LedgerWork = StreamWork<LedgerState, LedgerEvent>;
+type CheckCommit = GroupCommit<PendingCheck, CheckPlan, LedgerState, LedgerEvent, Outcome, CheckResult>;
 
 /**
  * Check and reserve. Checks are decided in batches by core's GroupCommit: the checks that arrive while a batch is
@@ -103,18 +103,11 @@ export class QuotaCheck implements GroupCommitHandler<
   CheckResult
 > {
   readonly decider = ledgerDecider;
-  private readonly commits: GroupCommit<
-    PendingCheck,
-    CheckPlan,
-    LedgerState,
-    LedgerEvent,
-    Outcome,
-    CheckResult
-  >;
+  private readonly commits: CheckCommit;
 
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
     private readonly releaser: ReservationReleaser,
     @Inject(EVENT_STORE) events: EventStore,
     @Inject(CONFIG) private readonly config: PurserConfig,
@@ -140,21 +133,7 @@ export class QuotaCheck implements GroupCommitHandler<
   /** Validates a check and works out the ledgers it weighs on (from cached states brought up to date by begin). */
   async plan(c: PendingCheck): Promise<CheckPlan> {
     const { orgId, input, ctx } = c;
-    const org = await this.directory.liveOrg(orgId, false);
-    const user = await this.directory.liveUser(orgId, input.userId, false);
-    if (!user)
-      throw new NotFoundError(`user ${input.userId} not found in org ${orgId}`, [
-        { field: 'userId', problem: 'unknown' },
-      ]);
-    const teamId = input.teamId ?? user.primaryTeamId;
-    let teamPath: string[] = [];
-    if (teamId) {
-      if (!user.teamIds.includes(teamId))
-        throw new RuleViolationError(`user ${input.userId} is not a member of team ${teamId}`, [
-          { field: 'teamId', problem: 'not a member' },
-        ]);
-      teamPath = await this.directory.teamPath(orgId, teamId, false);
-    }
+    const { org, teamId, teamPath } = await this.directory.checkScope(orgId, input.userId, input.teamId);
     if (input.estimate.amount !== undefined) {
       if (input.estimate.currency === undefined || !isCurrency(input.estimate.currency)) {
         throw new ValidationError(
@@ -173,7 +152,7 @@ export class QuotaCheck implements GroupCommitHandler<
     const quotas = covering(book, scope);
     const now = ctx.now;
     const rate = needsRate(quotas, input.estimate, org.baseCurrency)
-      ? await this.directory.rateAt(orgId, input.estimate.currency!, org.baseCurrency, now, false)
+      ? await this.directory.rateAt(orgId, input.estimate.currency!, org.baseCurrency, now, 'recent')
       : null;
     const ledgers: CheckPlan['ledgers'] = [];
     for (const q of quotas) {
@@ -196,7 +175,7 @@ export class QuotaCheck implements GroupCommitHandler<
       expiresAt: new Date(Date.parse(now) + this.config.reservationTtlMs).toISOString(),
       requester: {
         userId: input.userId,
-        teamId: teamId ?? null,
+        teamId,
         itemType: input.itemType,
         itemId: input.itemId,
       },

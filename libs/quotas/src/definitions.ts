@@ -14,7 +14,7 @@ import {
 } from '@purser/core';
 import { EntityType, Enforcement, Metric, QuotaDefinition, QuotaPeriod, QuotaStreams } from './events';
 import { liveQuota, quotaBookDecider } from './book.decider';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 import { QuotaViews } from './views';
 
 /** Defining, changing and removing quotas: commands on the org's quota book (CommandBus -> handler -> executor). */
@@ -73,7 +73,7 @@ const eventTypes = (r: CommandResult<DomainEvent>) => r.events.map((e) => e.type
 export class DefineQuotaHandler implements ICommandHandler<DefineQuota> {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
   ) {}
 
   async execute({ ctx, orgId, input }: DefineQuota): Promise<QuotaCommandResult> {
@@ -125,7 +125,7 @@ export class DefineQuotaHandler implements ICommandHandler<DefineQuota> {
       return;
     }
     if (type === 'Team') {
-      if (!(await this.directory.teams(orgId)).isLive(id))
+      if (!(await this.directory.isLiveTeam(orgId, id)))
         throw new NotFoundError(`team ${id} not found in org ${orgId}`, [
           { field: 'entityId', problem: 'unknown team' },
         ]);
@@ -143,7 +143,7 @@ export class DefineQuotaHandler implements ICommandHandler<DefineQuota> {
 export class ChangeQuotaHandler implements ICommandHandler<ChangeQuota> {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
     private readonly views: QuotaViews,
   ) {}
 
@@ -175,7 +175,7 @@ export class ChangeQuotaHandler implements ICommandHandler<ChangeQuota> {
 export class RemoveQuotaHandler implements ICommandHandler<RemoveQuota> {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
   ) {}
 
   async execute({ ctx, orgId, quotaId, expectedVersion }: RemoveQuota): Promise<QuotaCommandResult> {

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -24,6 +25,7 @@ import {
   LimitField,
   MinPositionField,
 } from '@purser/platform';
+import { Enforcement, QuotaPeriod } from './events';
 
 export const ID = ID_PATTERN;
 export const ITEM_ID = /^[A-Za-z0-9_.:/@-]{1,128}$/;
@@ -38,6 +40,40 @@ const THRESHOLDS = {
   maxItems: 10,
   description: 'Percentages of the limit that raise a warning, once per period',
 } as const;
+const PERIODS: QuotaPeriod[] = ['day', 'week', 'month', 'none'];
+const ENFORCEMENTS: Enforcement[] = ['hard', 'soft'];
+
+// The field decorators below list their parts in the order stacked decorators apply (the last first), so that the
+// validation messages keep the order they had when the DTOs stacked them.
+
+/** A quota's period, optional (with its default when defining). */
+const PeriodField = (byDefault?: QuotaPeriod) =>
+  applyDecorators(
+    IsIn(PERIODS),
+    IsOptional(),
+    ApiPropertyOptional({ type: String, enum: PERIODS, ...(byDefault ? { default: byDefault } : {}) }),
+  );
+
+/** A quota's enforcement, optional (with its default when defining). */
+const EnforcementField = (byDefault?: Enforcement) =>
+  applyDecorators(
+    IsIn(ENFORCEMENTS),
+    IsOptional(),
+    ApiPropertyOptional({ type: String, enum: ENFORCEMENTS, ...(byDefault ? { default: byDefault } : {}) }),
+  );
+
+/** A quota's warning thresholds: up to 10 whole percents from 1 to 100, optional. */
+const ThresholdsField = (byDefault?: number[]) =>
+  applyDecorators(
+    Max(100, { each: true }),
+    Min(1, { each: true }),
+    IsInt({ each: true }),
+    ArrayMaxSize(10),
+    IsArray(),
+    IsOptional(),
+    ApiPropertyOptional({ ...THRESHOLDS, ...(byDefault ? { default: byDefault } : {}) }),
+  );
+
 /** An instant with a zone (the decisions' from/to). */
 const INSTANT_QUERY = { type: String, pattern: INSTANT.source } as const;
 
@@ -81,23 +117,13 @@ export class DefineQuotaDto {
   })
   limit: string;
 
-  @ApiPropertyOptional({ type: String, enum: ['day', 'week', 'month', 'none'], default: 'month' })
-  @IsOptional()
-  @IsIn(['day', 'week', 'month', 'none'])
-  period?: 'day' | 'week' | 'month' | 'none';
+  @PeriodField('month')
+  period?: QuotaPeriod;
 
-  @ApiPropertyOptional({ type: String, enum: ['hard', 'soft'], default: 'hard' })
-  @IsOptional()
-  @IsIn(['hard', 'soft'])
-  enforcement?: 'hard' | 'soft';
+  @EnforcementField('hard')
+  enforcement?: Enforcement;
 
-  @ApiPropertyOptional({ ...THRESHOLDS, default: [50, 80, 90] })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(10)
-  @IsInt({ each: true })
-  @Min(1, { each: true })
-  @Max(100, { each: true })
+  @ThresholdsField([50, 80, 90])
   thresholds?: number[];
 
   @CurrencyField({
@@ -113,23 +139,13 @@ export class ChangeQuotaDto {
   @DecimalField({ optional: true, message: 'limit must be a non-negative decimal string' })
   limit?: string;
 
-  @ApiPropertyOptional({ type: String, enum: ['day', 'week', 'month', 'none'] })
-  @IsOptional()
-  @IsIn(['day', 'week', 'month', 'none'])
-  period?: 'day' | 'week' | 'month' | 'none';
+  @PeriodField()
+  period?: QuotaPeriod;
 
-  @ApiPropertyOptional({ type: String, enum: ['hard', 'soft'] })
-  @IsOptional()
-  @IsIn(['hard', 'soft'])
-  enforcement?: 'hard' | 'soft';
+  @EnforcementField()
+  enforcement?: Enforcement;
 
-  @ApiPropertyOptional(THRESHOLDS)
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(10)
-  @IsInt({ each: true })
-  @Min(1, { each: true })
-  @Max(100, { each: true })
+  @ThresholdsField()
   thresholds?: number[];
 }
 

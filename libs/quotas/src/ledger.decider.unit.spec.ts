@@ -1,23 +1,9 @@
 import { StaleStateError, fold } from '@purser/core';
 import { given } from '@purser/testkit';
 import { LedgerEvent, QuotaDefinition } from './events';
+import { aQuota } from './testing/quota-definition';
 import { QuotaRefusal, ledgerDecider, reservedAt } from './ledger.decider';
 
-const quota = (over: Partial<QuotaDefinition> = {}): QuotaDefinition => ({
-  quotaId: 'q1',
-  orgId: 'o1',
-  entityType: 'Team',
-  entityId: 't1',
-  itemType: null,
-  itemId: null,
-  metric: 'cost',
-  currency: 'USD',
-  limit: '10',
-  period: 'month',
-  enforcement: 'hard',
-  thresholds: [50, 80],
-  ...over,
-});
 const N = 1_000_000_000n;
 const requester = { userId: 'u1', teamId: 't1', itemType: 'Agent', itemId: 'a1' };
 const reserved = (id: string, amount: string, expiresAt = '2026-11-25T10:05:00.000Z'): LedgerEvent => ({
@@ -26,7 +12,7 @@ const reserved = (id: string, amount: string, expiresAt = '2026-11-25T10:05:00.0
 });
 const reserve = (amount: bigint, over: Partial<QuotaDefinition> = {}) => ({
   type: 'Reserve' as const,
-  quota: quota(over),
+  quota: aQuota(over),
   period: '2026-11',
   reservationId: 'r-new',
   amount,
@@ -64,7 +50,7 @@ describe('quota ledger decider', () => {
   it('given a reservation, when usage settles it beyond the thresholds, then the actual replaces the estimate and each warning comes once', () => {
     const count = (usageId: string, position: bigint, amount: bigint, reservationId: string | null) => ({
       type: 'Count' as const,
-      quota: quota(),
+      quota: aQuota(),
       period: '2026-11',
       usageId,
       usagePosition: position,

@@ -16,7 +16,7 @@ import { UsageRecorded } from '@purser/usage';
 import { LedgerEvent, QuotaStreams } from './events';
 import { covering, quotaBookDecider } from './book.decider';
 import { ledgerDecider } from './ledger.decider';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 import { needsRate, weigh } from './weighing';
 import { LEDGER_RETRIES } from './reservations';
 import {
@@ -40,7 +40,7 @@ export class QuotaUsageReactor implements Projection {
 
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
   ) {}
 
   async handle(events: RecordedEvent[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Filter, NotFoundError, READ_STORE, ReadStore, instantOrThrow } from '@purser/core';
 import { ALERTS, REFUSALS, RESERVATIONS } from './read-models';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 
 export { QUOTA_DECISIONS_PROJECTION, QUOTA_USAGE_PROJECTION } from './read-models';
 
@@ -17,7 +17,7 @@ export interface DecisionsFilter {
 export class QuotaQueries {
   constructor(
     @Inject(READ_STORE) private readonly store: ReadStore,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
   ) {}
 
   /** A reservation on each quota it holds: live, settled, released or expired. */

@@ -1,12 +1,14 @@
 import { Inject, Module } from '@nestjs/common';
 import { CommandExecutor, EventRegistry, MESSAGE_BUS, MessageBus } from '@purser/core';
 import { CONFIG, ProjectionRegistry, PurserConfig } from '@purser/platform';
+import { DirectoryLookupModule } from '@purser/directory';
+import { UsageCoreModule } from '@purser/usage';
 import { QUOTA_EVENT_TYPES } from './events';
 import { QuotaAlertsRelay, QuotaDecisionsProjection, QuotaUsageReactor } from './projections';
 import { ReservationSweeper } from './sweeper';
 import { QuotasController } from './quotas.controller';
 import { QuotaQueries } from './queries';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 import { QuotaViews } from './views';
 import { DEFINITION_HANDLERS } from './definitions';
 import { CheckQuotaHandler, QuotaCheck } from './check';
@@ -17,8 +19,10 @@ import { RESERVATION_HANDLERS, ReservationReleaser } from './reservations';
  * sweeper. Commands go CommandBus -> handler -> decider -> CommandExecutor (the check through core's GroupCommit).
  */
 @Module({
+  // DirectoryLookup and RatesLookup: what quotas asks of the directory and usage.
+  imports: [DirectoryLookupModule, UsageCoreModule],
   providers: [
-    DirectoryView,
+    QuotaDirectory,
     QuotaViews,
     ReservationReleaser,
     QuotaCheck,
@@ -27,14 +31,14 @@ import { RESERVATION_HANDLERS, ReservationReleaser } from './reservations';
     ...RESERVATION_HANDLERS,
     ReservationSweeper,
   ],
-  exports: [DirectoryView, QuotaViews, QuotaCheck],
+  exports: [QuotaDirectory, QuotaViews, QuotaCheck],
 })
 export class QuotasCoreModule {
   constructor(
     events: EventRegistry,
     projections: ProjectionRegistry,
     executor: CommandExecutor,
-    directory: DirectoryView,
+    directory: QuotaDirectory,
     @Inject(MESSAGE_BUS) bus: MessageBus,
     @Inject(CONFIG) config: PurserConfig,
   ) {

@@ -12,7 +12,7 @@ import {
 import { QuotaStreams } from './events';
 import { QuotaEntry, quotaBookDecider } from './book.decider';
 import { ledgerDecider } from './ledger.decider';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 import { RESERVATIONS } from './read-models';
 
 /** Ledger appends race on one stream per quota and period; a write retries until it wins or is refused. */
@@ -71,7 +71,7 @@ export class ReservationReleaser {
 export class ReleaseReservationHandler implements ICommandHandler<ReleaseReservation> {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
     private readonly releaser: ReservationReleaser,
     @Inject(EVENT_STORE) private readonly events: EventStore,
     @Inject(READ_STORE) private readonly store: ReadStore,

@@ -1,23 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { CommandExecutor, NotFoundError, StaleStateError, formatNanos, toNanos } from '@purser/core';
-import { EntityType, Enforcement, Metric, QuotaPeriod, QuotaStreams } from './events';
+import { CommandExecutor, StaleStateError, formatNanos, toNanos } from '@purser/core';
+import { EntityType, QuotaDefinition, QuotaStreams } from './events';
 import { QuotaEntry, liveQuota, quotaBookDecider } from './book.decider';
 import { ledgerDecider, reservedAt } from './ledger.decider';
-import { DirectoryView } from './directory-view';
+import { QuotaDirectory } from './directory-view';
 import { periodOf } from './weighing';
 
-export interface QuotaView {
-  quotaId: string;
-  entityType: EntityType;
-  entityId: string;
-  itemType: string | null;
-  itemId: string | null;
-  metric: Metric;
-  currency: string | null;
-  limit: string;
-  period: QuotaPeriod;
-  enforcement: Enforcement;
-  thresholds: number[];
+/** A quota's definition (its org is the route's) with its figures in the period in force. */
+export interface QuotaView extends Omit<QuotaDefinition, 'orgId'> {
   currentPeriod: { key: string; start: string | null; end: string | null };
   used: string;
   reserved: string;
@@ -57,7 +47,7 @@ export function viewOf(
 export class QuotaViews {
   constructor(
     private readonly executor: CommandExecutor,
-    private readonly directory: DirectoryView,
+    private readonly directory: QuotaDirectory,
   ) {}
 
   async book(orgId: string) {
@@ -90,18 +80,7 @@ export class QuotaViews {
 
   /** Every quota that applies to a user: theirs, every team they are in and its ancestors, and the org's. */
   async forUser(orgId: string, userId: string) {
-    const org = await this.directory.liveOrg(orgId);
-    const user = await this.directory.liveUser(orgId, userId);
-    if (!user)
-      throw new NotFoundError(`user ${userId} not found in org ${orgId}`, [
-        { field: 'userId', problem: 'unknown' },
-      ]);
-    const tree = await this.directory.teams(orgId);
-    const teams = new Set<string>();
-    for (const t of user.teamIds) {
-      if (!tree.isLive(t)) continue;
-      for (const a of tree.path(t)) teams.add(a);
-    }
+    const { org, teams } = await this.directory.userTeams(orgId, userId);
     const book = await this.book(orgId);
     const items: Array<QuotaView & { via: string }> = [];
     for (const q of book.quotas.values()) {
@@ -111,13 +90,13 @@ export class QuotaViews {
           ? q.entityId === orgId
           : q.entityType === 'User'
             ? q.entityId === userId
-            : teams.has(q.entityId);
+            : teams.ids.has(q.entityId);
       if (!scope) continue;
       items.push({
         ...(await this.view(q, org.timeZone)),
         via:
           q.entityType === 'Team'
-            ? `team ${tree.name(q.entityId) ?? q.entityId}`
+            ? `team ${teams.name(q.entityId) ?? q.entityId}`
             : q.entityType.toLowerCase(),
       });
     }

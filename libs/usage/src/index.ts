@@ -18,7 +18,3 @@ export type {
 export type { ExpenditureQuery, MoneyView, FigureView, RowView, Dimension, GroupKey } from './queries';
 export { usageConsumerGroup } from './usage.consumer';
 export * from './rates-lookup';
-
-// Deprecated: only for libs/quotas until it uses DirectoryLookup / RatesLookup; do not use
-export { UsageStreams } from './events';
-export { ratesDecider, rateAt } from './rates.decider';

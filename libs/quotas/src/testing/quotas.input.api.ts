@@ -4,71 +4,24 @@ import { QuotaFixture } from './quotas.fixture';
 /** Bad input: clear 4xx naming the fields at fault, and nothing changes. */
 export function quotaInputSpec(f: QuotaFixture) {
   const { world, quota, check } = f;
+  /** The status of defining a quota with this body. */
+  const define = async (org: string, body: Record<string, unknown>) =>
+    (await f.api.post(`/v1/orgs/${org}/quotas`, body)).status;
 
   it('given bad input, then clear 4xx and nothing changes', async () => {
     const w = await world();
-    expect(
-      (
-        await f.api.post(`/v1/orgs/${w.org}/quotas`, {
-          entityType: 'Team',
-          entityId: 'nope',
-          metric: 'cost',
-          limit: '1',
-        })
-      ).status,
-    ).toBe(404);
-    expect(
-      (
-        await f.api.post(`/v1/orgs/${w.org}/quotas`, {
-          entityType: 'User',
-          entityId: w.user,
-          metric: 'cost',
-          limit: '-1',
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await f.api.post(`/v1/orgs/${w.org}/quotas`, {
-          entityType: 'User',
-          entityId: w.user,
-          metric: 'tokens',
-          limit: '1.5',
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await f.api.post(`/v1/orgs/${w.org}/quotas`, {
-          entityType: 'User',
-          entityId: w.user,
-          metric: 'cost',
-          limit: '1',
-          thresholds: [120],
-        })
-      ).status,
-    ).toBe(400);
-    expect(
-      (
-        await f.api.post(`/v1/orgs/${w.org}/quotas`, {
-          entityType: 'Org',
-          entityId: 'other',
-          metric: 'cost',
-          limit: '1',
-        })
-      ).status,
-    ).toBe(422);
-    const q = await quota(w.org, { entityType: 'User', entityId: w.user, metric: 'tokens', limit: '100' });
-    expect(
-      (
-        await f.api.post(`/v1/orgs/${w.org}/quotas`, {
-          entityType: 'User',
-          entityId: w.user,
-          metric: 'tokens',
-          limit: '5',
-        })
-      ).status,
-    ).toBe(409);
+    const user = { entityType: 'User', entityId: w.user };
+    expect(await define(w.org, { entityType: 'Team', entityId: 'nope', metric: 'cost', limit: '1' })).toBe(
+      404,
+    );
+    expect(await define(w.org, { ...user, metric: 'cost', limit: '-1' })).toBe(400);
+    expect(await define(w.org, { ...user, metric: 'tokens', limit: '1.5' })).toBe(400);
+    expect(await define(w.org, { ...user, metric: 'cost', limit: '1', thresholds: [120] })).toBe(400);
+    expect(await define(w.org, { entityType: 'Org', entityId: 'other', metric: 'cost', limit: '1' })).toBe(
+      422,
+    );
+    const q = await quota(w.org, { ...user, metric: 'tokens', limit: '100' });
+    expect(await define(w.org, { ...user, metric: 'tokens', limit: '5' })).toBe(409);
     const noTokens = await check(w.org, w.user, '1');
     expect(noTokens.status).toBe(422);
     expect(noTokens.body.message).toMatch(/needs estimate.tokens/);
