@@ -3,6 +3,7 @@ import { PlatformModule, PlatformOptions } from '@purser/platform';
 import { DirectoryModule } from '@purser/directory';
 import { UsageModule } from '@purser/usage';
 import { QuotasModule } from '@purser/quotas';
+import { AccessModule } from '@purser/access';
 
 /** The HTTP API: wires the platform and the bounded contexts. Logic lives in libs/. */
 @Module({})
@@ -15,6 +16,7 @@ export class OrgServerModule {
         DirectoryModule,
         UsageModule,
         QuotasModule,
+        AccessModule,
       ],
     };
   }

@@ -28,10 +28,10 @@ export async function startOrgServer(config: PurserConfig, logger?: PurserLogger
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  if (!config.adminToken) {
+  if (config.adminToken) {
     log.warn(
       {},
-      'PURSER_ADMIN_TOKEN is not set: /v1 accepts unauthenticated calls as user "anonymous" (development only)',
+      'PURSER_ADMIN_TOKEN is set: it is a break-glass credential (instance administrator in every org); unset it once an administrator can sign in',
     );
   }
   log.info(

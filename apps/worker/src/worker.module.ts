@@ -3,6 +3,7 @@ import { PlatformModule, PlatformOptions } from '@purser/platform';
 import { DirectoryProjectionsModule } from '@purser/directory';
 import { UsageCoreModule } from '@purser/usage';
 import { QuotasCoreModule } from '@purser/quotas';
+import { AccessProjectionsModule } from '@purser/access';
 
 /**
  * The worker process: runs every projection (and, as contexts add them, the Kafka consumers) apart from the
@@ -19,6 +20,7 @@ export class WorkerModule {
         DirectoryProjectionsModule,
         UsageCoreModule,
         QuotasCoreModule,
+        AccessProjectionsModule,
       ],
     };
   }

@@ -1,8 +1,9 @@
 import { Actor } from './events';
+import { NotFoundError } from './errors';
 
 /**
- * Ports of the HTTP edge's guard. The platform provides the current behaviour (an admin bearer token, or user
- * "anonymous" without one); the access context will provide sign-in, API keys and roles behind the same ports.
+ * Ports of the HTTP edge's guard. The access context provides sign-in, sessions and API keys behind them; the
+ * platform's defaults know only the break-glass token (PURSER_ADMIN_TOKEN) and tenancy.
  */
 
 /** A permission a route declares with @Requires, e.g. 'org.manage', 'usage.record', 'quota.check'. */
@@ -13,11 +14,29 @@ export interface AuthRequest {
   method: string;
   url: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The peer's address (the source of sign-in events and of per-address throttling). */
+  ip?: string;
+}
+
+/** Who is calling, as established from their credential. */
+export interface Principal {
+  /** Recorded on every event the request causes. */
+  actor: Actor;
+  /** The org the credential belongs to; null for an instance-wide credential (the break-glass token). */
+  orgId: string | null;
+  /** The instance administrator (the setup owner, the break-glass token) may act in every org. */
+  instanceAdmin: boolean;
+  /** How the caller signed in: a session's access token, an API key, or the break-glass token. */
+  via: 'session' | 'apiKey' | 'breakGlass';
+  /** The session an access token belongs to. */
+  sessionId?: string;
+  /** An API key's scopes (the permissions issue narrows the owner's permissions to them). */
+  scopes?: readonly string[];
 }
 
 /** Establishes who is calling, or throws UnauthenticatedError (401). */
 export interface Authenticator {
-  authenticate(request: AuthRequest): Actor | Promise<Actor>;
+  authenticate(request: AuthRequest): Principal | Promise<Principal>;
 }
 
 /** What a permission is asked for: the org of the route, when the route names one. */
@@ -25,10 +44,23 @@ export interface AuthScope {
   orgId?: string;
 }
 
-/** Decides whether an actor holds a permission in a scope; throws ForbiddenError (403) when not. */
+/**
+ * Decides whether a principal holds a permission in a scope; throws ForbiddenError (403), or NotFoundError (404)
+ * where even the existence of the scope is not the caller's to know (another org).
+ */
 export interface Authorizer {
-  authorize(actor: Actor, permission: Permission, scope: AuthScope): void | Promise<void>;
+  authorize(principal: Principal, permission: Permission, scope: AuthScope): void | Promise<void>;
 }
 
 export const AUTHENTICATOR = Symbol('Authenticator');
 export const AUTHORIZER = Symbol('Authorizer');
+
+/** The one answer for an org that does not exist, was deleted, or is not the caller's: they cannot tell apart. */
+export function orgNotFound(orgId: string): NotFoundError {
+  return new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
+}
+
+/** The org a principal is confined to: null when it may act in every org (instance administrators). */
+export function confinedOrg(principal: Principal): string | null {
+  return principal.instanceAdmin ? null : principal.orgId;
+}

@@ -54,4 +54,10 @@ export interface CommandContext {
   causationId?: string | null;
   /** ISO-8601 instant the command is executed at. */
   now: string;
+  /**
+   * The org the caller is confined to (its credential's org), when the command names orgs in its body rather than
+   * in the route: anything of another org is answered as if it did not exist. Absent: the instance administrator or
+   * the system, who may name any org.
+   */
+  confinedTo?: string;
 }

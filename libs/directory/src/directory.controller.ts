@@ -89,8 +89,8 @@ export class OrgsController {
 
   @Post()
   @Endpoint({
-    summary: 'Create an org (names are unique, case-insensitive)',
-    requires: 'org.manage',
+    summary: 'Create an org (names are unique, case-insensitive; the instance administrator only)',
+    requires: 'org.create',
     created: { description: 'Created', schema: DirectorySchemas.commandResult },
     errors: [409, 422],
   })
@@ -107,12 +107,12 @@ export class OrgsController {
   }
 
   @Get()
-  @ReadEndpoint('List orgs by name, with cursor paging', 'org.read', {
+  @ReadEndpoint('List orgs by name, with cursor paging (a caller bound to an org sees only its own)', 'org.read', {
     description: 'A page of orgs',
     schema: DirectorySchemas.orgPage,
   })
-  async list(@Query() q: PageQuery) {
-    return this.queries.orgs(q.limit ?? 50, q.cursor);
+  async list(@Ctx() ctx: CommandContext, @Query() q: PageQuery) {
+    return this.queries.orgs(q.limit ?? 50, q.cursor, ctx.confinedTo);
   }
 
   @Get(':orgId')

@@ -6,14 +6,15 @@ export { DirectoryModule, DirectoryProjectionsModule, DirectoryLookupModule } fr
 export * from './events';
 export * from './lookup';
 export { orgNotFound } from './org.decider';
+/** Other contexts create orgs and users through the same commands and validate them with the same DTOs (setup). */
+export { CreateOrgDto, CreateUserDto } from './dto';
+export { CreateOrg, CreateUser, UpdateUser } from './commands';
 export type {
   ContactInfoDto,
-  CreateOrgDto,
   UpdateOrgDto,
   CreateTeamDto,
   RenameTeamDto,
   MoveTeamDto,
-  CreateUserDto,
   UpdateUserDto,
   DeactivateUserDto,
 } from './dto';

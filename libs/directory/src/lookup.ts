@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CommandExecutor, EVENT_STORE, EventStore, Evolver } from '@purser/core';
 import { UserStatus } from './events';
-import { Streams } from './streams';
+import { Streams, normalizeUnique } from './streams';
+import { ClaimState, claimDecider } from './claim.decider';
 import { OrgState, orgDecider } from './org.decider';
 import { UserState, userDecider } from './user.decider';
 import { TeamTreeState, ancestors, teamTreeDecider } from './teams.decider';
@@ -29,6 +30,10 @@ export interface LiveUser {
   readonly primaryTeamId: string | null;
   /** Every team the user is a member of, the primary team included. */
   readonly teamIds: readonly string[];
+  readonly username: string;
+  readonly email: string;
+  readonly displayName: string | null;
+  readonly roleId: string | null;
 }
 
 /** A team that exists and is not deleted. */
@@ -79,6 +84,11 @@ export abstract class DirectoryLookup {
    * their revision); 'recent' reads only streams the cache does not trust.
    */
   abstract batch(query: DirectoryQuery, freshness?: Freshness): Promise<DirectoryView>;
+  /**
+   * The live user of an org who holds a username or an email now (both are unique across the instance,
+   * case-insensitive), or null: sign-in by name. Always 'current'.
+   */
+  abstract userByName(orgId: string, name: { username: string } | { email: string }): Promise<LiveUser | null>;
 }
 
 // Views are made once per folded state (states are immutable: a new event makes a new state object).
@@ -114,6 +124,10 @@ function liveUser(s: UserState): LiveUser | null {
             status: s.status,
             primaryTeamId: s.primaryTeamId,
             teamIds: s.teamIds,
+            username: s.username,
+            email: s.email,
+            displayName: s.displayName,
+            roleId: s.roleId,
           }
         : null;
     userViews.set(s, v);
@@ -194,6 +208,18 @@ export class CachedDirectoryLookup extends DirectoryLookup {
 
   async org(orgId: string, freshness: Freshness = 'current'): Promise<LiveOrg | null> {
     return liveOrg(await this.state(Streams.org(orgId), orgDecider as never, freshness));
+  }
+
+  async userByName(orgId: string, name: { username: string } | { email: string }): Promise<LiveUser | null> {
+    const [kind, value] = 'username' in name ? (['username', name.username] as const) : (['email', name.email] as const);
+    const claim = await this.state(Streams.claim(kind, normalizeUnique(value)), claimDecider as never, 'current');
+    const holder = (claim as ClaimState).holder;
+    if (!holder) return null;
+    const user = await this.user(holder, 'current');
+    // The claim may outlive its use (a crash between claim and rename): the user's own state decides.
+    if (!user || user.orgId !== orgId) return null;
+    const held = kind === 'username' ? user.username : user.email;
+    return normalizeUnique(held) === normalizeUnique(value) ? user : null;
   }
 
   async user(userId: string, freshness: Freshness = 'current'): Promise<LiveUser | null> {

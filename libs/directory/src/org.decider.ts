@@ -1,4 +1,4 @@
-import { ConflictError, Decider, NotFoundError, ValidationError, refuse } from '@purser/core';
+import { ConflictError, Decider, ValidationError, orgNotFound, refuse } from '@purser/core';
 import { ContactInfo, OrgEvent } from './events';
 
 export interface OrgState {
@@ -121,9 +121,7 @@ export const orgDecider: Decider<OrgCommand, OrgState, Stamped<OrgEvent>> = {
 const isLive = (state: { exists: boolean; deleted: boolean }) => state.exists && !state.deleted;
 
 /** The 404 for an org that does not exist or was deleted. */
-export function orgNotFound(orgId: string): NotFoundError {
-  return new NotFoundError(`org ${orgId} not found`, [{ field: 'orgId', problem: 'unknown' }]);
-}
+export { orgNotFound };
 
 /** For handlers: raises the 404 unless the org lives. */
 export function assertLive(state: { exists: boolean; deleted: boolean }, orgId: string): void {

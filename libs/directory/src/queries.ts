@@ -158,10 +158,11 @@ export class DirectoryQueries {
     };
   }
 
-  async orgs(limit: number, cursor?: string) {
+  /** Live orgs by name; `onlyOrgId`: the one org a confined caller may see. */
+  async orgs(limit: number, cursor?: string, onlyOrgId?: string) {
     const page = await this.store.find<OrgDoc>(
       ORGS,
-      { deleted: false },
+      onlyOrgId === undefined ? { deleted: false } : { deleted: false, _id: onlyOrgId },
       { sort: { nameLower: 1 }, limit, cursor },
     );
     return { items: page.items.map(orgView), nextCursor: page.nextCursor };

@@ -37,6 +37,30 @@ export interface PurserConfig extends EngineConfig {
   ingestMaxWaitMs: number;
   /** Which projections a process running projections runs (null: all), so they can be spread over processes. */
   workerProjections: string[] | null;
+  /** Sign-in: key material, token lifetimes, brute-force limits, mail. */
+  access: AccessConfig;
+}
+
+export interface AccessConfig {
+  /** Where the signing keys and the instance's pepper and sealing key live (default <data dir>/keys, mode 0700). */
+  keysDir: string;
+  /** The access token's (JWT's) lifetime. */
+  accessTokenTtlSeconds: number;
+  /** A session's absolute lifetime: its refresh tokens stop working after this, however often used. */
+  sessionTtlSeconds: number;
+  /** Consecutive failed sign-ins after which an account locks. */
+  lockoutThreshold: number;
+  /** How long a lock lasts (an administrator can lift it before). */
+  lockoutSeconds: number;
+  /** Sign-in and reset requests per source address per minute before 429. */
+  authRateLimitPerMinute: number;
+  /** How long a password reset link works. */
+  resetTokenTtlSeconds: number;
+  /** smtp://[user:password@]host:port or smtps://...: without it mail is off (and resets cannot be delivered). */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** The console's address, for links in mails (reset). */
+  publicUrl: string | null;
 }
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -138,11 +162,27 @@ export function loadConfig(
   if (adminToken !== null && adminToken.length < 16)
     problems.push('PURSER_ADMIN_TOKEN must be at least 16 characters');
 
+  const dataDir = resolve(str('PURSER_DATA_DIR') ?? './data');
+  const smtpUrl = url('PURSER_SMTP_URL', ['smtp', 'smtps']);
+  const publicUrl = url('PURSER_PUBLIC_URL', ['http', 'https']);
+  const access: AccessConfig = {
+    keysDir: resolve(str('PURSER_KEYS_DIR') ?? resolve(dataDir, 'keys')),
+    accessTokenTtlSeconds: int('PURSER_ACCESS_TOKEN_TTL_S', 900, 30, 86_400),
+    sessionTtlSeconds: int('PURSER_SESSION_TTL_S', 30 * 86_400, 300, 365 * 86_400),
+    lockoutThreshold: int('PURSER_LOCKOUT_THRESHOLD', 5, 1, 100),
+    lockoutSeconds: int('PURSER_LOCKOUT_S', 900, 1, 7 * 86_400),
+    authRateLimitPerMinute: int('PURSER_AUTH_RATE_LIMIT', 30, 1, 100_000),
+    resetTokenTtlSeconds: int('PURSER_RESET_TOKEN_TTL_S', 1800, 60, 86_400),
+    smtpUrl,
+    mailFrom: str('PURSER_MAIL_FROM') ?? 'Purser <purser@localhost>',
+    publicUrl,
+  };
+
   const config: PurserConfig = {
     port: int('PORT', 3000, 0, 65535),
     host: str('HOST') ?? '0.0.0.0',
     workerPort: int('WORKER_PORT', 3001, 0, 65535),
-    dataDir: resolve(str('PURSER_DATA_DIR') ?? './data'),
+    dataDir,
     eventStoreUrl: url('EVENTSTORE_URL', ['esdb', 'esdb+discover']),
     mongodbUrl: url('MONGODB_URL', ['mongodb', 'mongodb+srv']),
     kafkaBrokers,
@@ -165,6 +205,7 @@ export function loadConfig(
     workerProjections: projectionNames?.length ? [...new Set(projectionNames)] : null,
     ingestMaxLag: int('PURSER_INGEST_MAX_LAG', 20_000, 0, 100_000_000),
     ingestMaxWaitMs: int('PURSER_INGEST_MAX_WAIT_MS', 10_000, 0, 600_000),
+    access,
   };
   if (problems.length) throw new ConfigError(problems);
   return config;

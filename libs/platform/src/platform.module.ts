@@ -25,7 +25,7 @@ import { HealthController } from './health.controller';
 import { ReadYourWrites } from './http/positions';
 import { ReadYourWritesInterceptor } from './http/reads';
 import { ActorGuard } from './http/context';
-import { AdminTokenAuthenticator, AllowAllAuthorizer } from './http/auth';
+import { BreakGlass, BreakGlassAuthenticator, Gatekeeper, TenantAuthorizer } from './http/auth';
 
 export interface PlatformOptions {
   config: PurserConfig;
@@ -43,9 +43,9 @@ export interface PlatformOptions {
   http: boolean;
   /** The time of commands and queries (default: the system clock; tests pass fixedClock). */
   clock?: Clock;
-  /** Who calls (default: the admin token, or user "anonymous" without one). */
+  /** Who calls (default: only the break-glass token; the access context installs sign-in and API keys). */
   authenticator?: Authenticator;
-  /** Whether they may (default: every authenticated caller may do everything). */
+  /** Whether they may (default: tenancy; the access context installs its own). */
   authorizer?: Authorizer;
 }
 
@@ -55,6 +55,11 @@ export interface PlatformOptions {
 export class PlatformModule {
   static forRoot(options: PlatformOptions): DynamicModule {
     const registry = new EventRegistry();
+    const breakGlass = new BreakGlass(options.config.adminToken);
+    const gatekeeper = new Gatekeeper(
+      options.authenticator ?? new BreakGlassAuthenticator(breakGlass),
+      options.authorizer ?? new TenantAuthorizer(),
+    );
     return {
       module: PlatformModule,
       imports: [CqrsModule.forRoot()],
@@ -63,11 +68,10 @@ export class PlatformModule {
         { provide: CONFIG, useValue: options.config },
         { provide: LOGGER, useValue: options.logger },
         { provide: CLOCK, useValue: options.clock ?? systemClock },
-        {
-          provide: AUTHENTICATOR,
-          useValue: options.authenticator ?? new AdminTokenAuthenticator(options.config.adminToken),
-        },
-        { provide: AUTHORIZER, useValue: options.authorizer ?? new AllowAllAuthorizer() },
+        { provide: BreakGlass, useValue: breakGlass },
+        { provide: Gatekeeper, useValue: gatekeeper },
+        { provide: AUTHENTICATOR, useValue: gatekeeper },
+        { provide: AUTHORIZER, useValue: gatekeeper },
         { provide: EVENT_STORE, useValue: options.engines.eventStore },
         { provide: READ_STORE, useValue: options.engines.readStore },
         { provide: MESSAGE_BUS, useValue: options.engines.bus },
@@ -108,6 +112,8 @@ export class PlatformModule {
         CLOCK,
         AUTHENTICATOR,
         AUTHORIZER,
+        BreakGlass,
+        Gatekeeper,
         EVENT_STORE,
         READ_STORE,
         MESSAGE_BUS,

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -15,7 +16,12 @@ export interface RunningServer {
 
 export interface TestServer extends RunningServer {
   dataDir: string;
+  /** A client signed in as the instance administrator (the break-glass token): every org's routes answer it. */
   api: Api;
+  /** A client with no credential. */
+  anonymous: Api;
+  /** The break-glass token the server was started with. */
+  adminToken: string;
   /** Stops the server; the data directory stays (for restart tests). */
   stop(): Promise<void>;
   /** Removes the data directory. */
@@ -99,6 +105,7 @@ export async function startTestServer(
   options: { dataDir?: string; env?: Record<string, string | undefined> } = {},
 ): Promise<TestServer> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'purser-e2e-'));
+  const adminToken = options.env?.PURSER_ADMIN_TOKEN ?? `test-break-glass-${randomBytes(12).toString('hex')}`;
   const config = loadConfig({
     PORT: '0',
     HOST: '127.0.0.1',
@@ -106,12 +113,15 @@ export async function startTestServer(
     PURSER_DATA_DIR: dataDir,
     PURSER_MIN_POSITION_TIMEOUT_MS: '3000',
     ...options.env,
+    PURSER_ADMIN_TOKEN: adminToken,
   });
   const server = await registeredStarter()(config);
   return {
     ...server,
     dataDir,
-    api: apiClient(server.url),
+    api: apiClient(server.url, { authorization: `Bearer ${adminToken}` }),
+    anonymous: apiClient(server.url),
+    adminToken,
     stop: () => server.close(),
     cleanup: () => rmSync(dataDir, { recursive: true, force: true }),
   };

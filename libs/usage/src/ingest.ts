@@ -8,7 +8,7 @@ import {
   RecordedEvent,
   isRefusal,
 } from '@purser/core';
-import { DirectoryLookup } from '@purser/directory';
+import { DirectoryLookup, DirectoryView } from '@purser/directory';
 import { CONFIG, LOGGER, ProjectionHost, PurserConfig, PurserLogger } from '@purser/platform';
 import { UsageRecorded, UsageStreams, formerUsageEventId, usageEventId } from './events';
 import { usageFingerprint } from './fingerprint';
@@ -123,7 +123,9 @@ export class UsageIngest {
       userIds.add(checked.value.userId);
     }
     // The directory as of every change committed before the batch: one streamRevisions query for all of it.
-    const directory = valid.length ? await this.directory.batch({ orgIds, userIds }, 'current') : null;
+    const read = valid.length ? await this.directory.batch({ orgIds, userIds }, 'current') : null;
+    // A caller bound to an org sees no other: usage for another org is refused as for an unknown one.
+    const directory = read && ctx.confinedTo ? confinedView(read, ctx.confinedTo) : read;
     const state = usageDecider.initialState();
 
     for (const [i, u] of valid) {
@@ -189,4 +191,18 @@ export class UsageIngest {
       position: max === null ? null : (max as bigint).toString(),
     };
   }
+}
+
+/** The directory as a caller bound to one org sees it: every other org (its users and teams) does not exist. */
+function confinedView(view: DirectoryView, orgId: string): DirectoryView {
+  return {
+    org: (id) => (id === orgId ? view.org(id) : null),
+    user: (id) => {
+      const user = view.user(id);
+      return user && user.orgId === orgId ? user : null;
+    },
+    team: (org, team) => (org === orgId ? view.team(org, team) : null),
+    teamPath: (org, team) => (org === orgId ? view.teamPath(org, team) : null),
+    parentChain: (org, team) => (org === orgId ? view.parentChain(org, team) : null),
+  };
 }

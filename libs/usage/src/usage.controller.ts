@@ -9,6 +9,7 @@ import {
   ValidationError,
   dateOrInstantOrThrow,
   instantOrThrow,
+  orgNotFound,
 } from '@purser/core';
 import { ApiSchemas, Ctx, Endpoint, IdPipe } from '@purser/platform';
 import { UsageSchemas } from './api.schemas';
@@ -84,6 +85,11 @@ export class UsageController {
       throw new ValidationError(`a batch holds at most ${MAX_BATCH} events (got ${events.length})`, [
         { field: 'events', problem: 'too many' },
       ]);
+    }
+    if (single && ctx.confinedTo) {
+      const orgId = (body as { orgId?: unknown }).orgId;
+      // Another org's id is answered as an org that does not exist (no probing which orgs exist).
+      if (typeof orgId === 'string' && orgId !== ctx.confinedTo) throw orgNotFound(orgId);
     }
     const res: IngestResult = await this.commands.execute(new RecordUsage(ctx, events));
     if (!single) return res;

@@ -26,6 +26,10 @@ const user = (
   status,
   primaryTeamId: teamIds[0] ?? null,
   teamIds,
+  username: userId,
+  email: `${userId}@example.test`,
+  displayName: null,
+  roleId: null,
 });
 const users = new Map<string, LiveUser>(
   [

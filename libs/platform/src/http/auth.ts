@@ -1,57 +1,130 @@
-import { SetMetadata } from '@nestjs/common';
-import { timingSafeEqual } from 'node:crypto';
+import { Injectable, SetMetadata } from '@nestjs/common';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
-  Actor,
   AuthRequest,
+  AuthScope,
   Authenticator,
   Authorizer,
+  ForbiddenError,
   Permission,
+  Principal,
   UnauthenticatedError,
+  orgNotFound,
 } from '@purser/core';
 
 export const PUBLIC_ROUTE = 'purser:public';
 export const REQUIRED_PERMISSION = 'purser:requires';
 
-/** An open route: no actor is established (health, metrics). */
+/** An open route: no credential is asked (health, metrics, sign-in, setup, JWKS, docs). */
 export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
 
 /**
- * The permission a route needs, checked by the Authorizer in the route's org. Names in use: org.read, org.manage,
- * team.read, team.manage, user.read, user.manage, usage.record, usage.read, rate.read, rate.manage, quota.read,
- * quota.manage, quota.check. A route with neither @Public() nor @Requires is refused (403) and fails the route test.
+ * The permission a route needs, checked by the Authorizer in the route's org. Names in use: org.create, org.read,
+ * org.manage, team.read, team.manage, user.read, user.manage, usage.record, usage.read, rate.read, rate.manage,
+ * quota.read, quota.manage, quota.check, self (a signed-in user's own profile, password, sessions and MFA),
+ * session.manage. A route with neither @Public() nor @Requires is refused (403) and fails the route test.
  */
 export const Requires = (permission: Permission) => SetMetadata(REQUIRED_PERMISSION, permission);
 
+/** Permissions only the instance administrator holds. */
+export const INSTANCE_PERMISSIONS: ReadonlySet<Permission> = new Set(['org.create']);
+
+/** The credential of `Authorization: Bearer <credential>`, or null. */
+export function bearerOf(request: Pick<AuthRequest, 'headers'>): string | null {
+  const auth = request.headers['authorization'];
+  if (typeof auth !== 'string') return null;
+  const m = /^Bearer ([\x21-\x7e]{1,2048})$/i.exec(auth.trim());
+  return m ? m[1] : null;
+}
+
+export function unauthenticated(problem = 'missing, malformed, expired or revoked'): UnauthenticatedError {
+  return new UnauthenticatedError('a valid credential is required (Authorization: Bearer <token or API key>)', [
+    { field: 'Authorization', problem },
+  ]);
+}
+
 /**
- * Today's identity: with PURSER_ADMIN_TOKEN set, every guarded request must carry it as a bearer token (actor: apiKey
- * "admin-token"); without it (local development) callers are user "anonymous". The access context replaces this.
+ * The break-glass credential: PURSER_ADMIN_TOKEN, when set, is an instance administrator in every org (for
+ * recovery when no administrator can sign in). Every change it makes carries the actor apiKey "break-glass".
  */
-export class AdminTokenAuthenticator implements Authenticator {
-  private static readonly ANONYMOUS: Actor = { type: 'user', id: 'anonymous' };
-  private static readonly ADMIN: Actor = { type: 'apiKey', id: 'admin-token' };
+export class BreakGlass {
+  private readonly digest: Buffer | null;
+  static readonly ACTOR = { type: 'apiKey' as const, id: 'break-glass' };
 
-  constructor(private readonly adminToken: string | null) {}
+  constructor(token: string | null) {
+    this.digest = token ? sha256(token) : null;
+  }
 
-  authenticate(request: AuthRequest): Actor {
-    if (!this.adminToken) return { ...AdminTokenAuthenticator.ANONYMOUS };
-    const auth = request.headers['authorization'];
-    const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : null;
-    if (!token || !safeEqual(token, this.adminToken)) {
-      throw new UnauthenticatedError('a valid bearer token is required', [
-        { field: 'Authorization', problem: 'missing or wrong' },
-      ]);
-    }
-    return { ...AdminTokenAuthenticator.ADMIN };
+  get enabled(): boolean {
+    return this.digest !== null;
+  }
+
+  /** The principal when `credential` is the break-glass token, else null (compared in constant time). */
+  match(credential: string): Principal | null {
+    if (!this.digest || !timingSafeEqual(sha256(credential), this.digest)) return null;
+    return { actor: { ...BreakGlass.ACTOR }, orgId: null, instanceAdmin: true, via: 'breakGlass' };
   }
 }
 
-/** Today's authorization: an authenticated actor may do everything (roles arrive with the permissions issue). */
-export class AllowAllAuthorizer implements Authorizer {
-  authorize(): void {}
+function sha256(s: string): Buffer {
+  return createHash('sha256').update(s).digest();
 }
 
-function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
+/** Without the access context: only the break-glass token is a credential. */
+export class BreakGlassAuthenticator implements Authenticator {
+  constructor(private readonly breakGlass: BreakGlass) {}
+
+  authenticate(request: AuthRequest): Principal {
+    const credential = bearerOf(request);
+    const principal = credential ? this.breakGlass.match(credential) : null;
+    if (!principal) throw unauthenticated(credential ? 'not a valid credential' : 'missing');
+    return principal;
+  }
+}
+
+/**
+ * Tenancy, the rule under every permission: a principal acts in its own org only (404 for any other, exactly as for
+ * an org that does not exist); instance-wide permissions are the instance administrator's. What each principal may
+ * do inside its org is the permissions issue's (roles); until then every principal of the org may.
+ */
+export class TenantAuthorizer implements Authorizer {
+  authorize(principal: Principal, permission: Permission, scope: AuthScope): void {
+    if (permission === 'self' && principal.via !== 'session') {
+      throw new ForbiddenError('only a signed-in user has this (an API key or the break-glass token has not)', [
+        { field: 'Authorization', problem: 'not a user session' },
+      ]);
+    }
+    if (principal.instanceAdmin) return;
+    if (INSTANCE_PERMISSIONS.has(permission)) {
+      throw new ForbiddenError('only the instance administrator may do this', [
+        { field: 'permission', problem: 'missing', permission },
+      ]);
+    }
+    if (scope.orgId !== undefined && scope.orgId !== principal.orgId) throw orgNotFound(scope.orgId);
+  }
+}
+
+/**
+ * The authenticator and authorizer the guard calls: the platform's defaults until a context (access) installs its
+ * own at start-up, as contexts register their events and projections.
+ */
+@Injectable()
+export class Gatekeeper implements Authenticator, Authorizer {
+  constructor(
+    private authenticator: Authenticator,
+    private authorizer: Authorizer,
+  ) {}
+
+  install(parts: { authenticator?: Authenticator; authorizer?: Authorizer }): void {
+    if (parts.authenticator) this.authenticator = parts.authenticator;
+    if (parts.authorizer) this.authorizer = parts.authorizer;
+  }
+
+  authenticate(request: AuthRequest): Principal | Promise<Principal> {
+    return this.authenticator.authenticate(request);
+  }
+
+  authorize(principal: Principal, permission: Permission, scope: AuthScope): void | Promise<void> {
+    return this.authorizer.authorize(principal, permission, scope);
+  }
 }

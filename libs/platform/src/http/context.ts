@@ -10,8 +10,11 @@ import {
   Clock,
   CommandContext,
   ForbiddenError,
+  SYSTEM_ACTOR,
   Permission,
+  Principal,
   UnauthenticatedError,
+  confinedOrg,
   ValidationError,
 } from '@purser/core';
 import { CLOCK } from '../tokens';
@@ -22,7 +25,8 @@ export interface RequestWithContext {
   url?: string;
   headers: Record<string, string | string[] | undefined>;
   params?: Record<string, string | undefined>;
-  purser?: { actor: Actor; correlationId: string; clock: Clock };
+  ip?: string;
+  purser?: { actor: Actor; principal: Principal | null; correlationId: string; clock: Clock };
 }
 
 const CORRELATION = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -49,8 +53,30 @@ export class ActorGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const access = this.accessOf(context);
-    if (access.open) return true;
     const req = context.switchToHttp().getRequest<RequestWithContext>();
+    if (access.open) {
+      // Open routes act as the system (setup, sign-in, reset: what they record names the user in its data).
+      req.purser = {
+        actor: { ...SYSTEM_ACTOR },
+        principal: null,
+        correlationId: this.correlationOf(req),
+        clock: this.clock,
+      };
+      return true;
+    }
+    const correlationId = this.correlationOf(req);
+    const principal = this.authenticator.authenticate({
+      method: req.method ?? 'GET',
+      url: req.url ?? '',
+      headers: req.headers,
+      ip: req.ip,
+    });
+    return principal instanceof Promise
+      ? principal.then((p) => this.admit(req, p, correlationId, access.permission))
+      : this.admit(req, principal, correlationId, access.permission);
+  }
+
+  private correlationOf(req: RequestWithContext): string {
     const header = req.headers['x-correlation-id'];
     const given = Array.isArray(header) ? header[0] : header;
     if (given !== undefined && !CORRELATION.test(given)) {
@@ -58,20 +84,12 @@ export class ActorGuard implements CanActivate {
         { field: 'X-Correlation-Id', problem: 'invalid' },
       ]);
     }
-    const correlationId = given ?? randomUUID();
-    const actor = this.authenticator.authenticate({
-      method: req.method ?? 'GET',
-      url: req.url ?? '',
-      headers: req.headers,
-    });
-    return actor instanceof Promise
-      ? actor.then((a) => this.admit(req, a, correlationId, access.permission))
-      : this.admit(req, actor, correlationId, access.permission);
+    return given ?? randomUUID();
   }
 
   private admit(
     req: RequestWithContext,
-    actor: Actor,
+    principal: Principal,
     correlationId: string,
     permission: Permission | undefined,
   ): boolean | Promise<boolean> {
@@ -81,9 +99,9 @@ export class ActorGuard implements CanActivate {
       ]);
     }
     const orgId = req.params?.orgId;
-    const allowed = this.authorizer.authorize(actor, permission, orgId === undefined ? {} : { orgId });
+    const allowed = this.authorizer.authorize(principal, permission, orgId === undefined ? {} : { orgId });
     const enter = () => {
-      req.purser = { actor, correlationId, clock: this.clock };
+      req.purser = { actor: principal.actor, principal, correlationId, clock: this.clock };
       return true;
     };
     return allowed instanceof Promise ? allowed.then(enter) : enter();
@@ -110,10 +128,34 @@ export class ActorGuard implements CanActivate {
 export const Ctx = createParamDecorator((_data: unknown, context: ExecutionContext): CommandContext => {
   const req = context.switchToHttp().getRequest<RequestWithContext>();
   if (!req.purser) throw new UnauthenticatedError('no actor on this request');
+  const confinedTo = req.purser.principal ? confinedOrg(req.purser.principal) : null;
   return {
     actor: req.purser.actor,
     correlationId: req.purser.correlationId,
     causationId: null,
     now: req.purser.clock.nowIso(),
+    ...(confinedTo ? { confinedTo } : {}),
+  };
+});
+
+/** The signed-in principal of a guarded route (401 on an open route: it has none). */
+export const Caller = createParamDecorator((_data: unknown, context: ExecutionContext): Principal => {
+  const req = context.switchToHttp().getRequest<RequestWithContext>();
+  if (!req.purser?.principal) throw new UnauthenticatedError('this route needs a signed-in caller');
+  return req.purser.principal;
+});
+
+/** The peer address and user agent of the request (for sign-in events and throttling). */
+export interface RequestSource {
+  ip: string;
+  userAgent: string | null;
+}
+
+export const Source = createParamDecorator((_data: unknown, context: ExecutionContext): RequestSource => {
+  const req = context.switchToHttp().getRequest<RequestWithContext>();
+  const ua = req.headers['user-agent'];
+  return {
+    ip: req.ip ?? 'unknown',
+    userAgent: typeof ua === 'string' ? ua.slice(0, 256) : null,
   };
 });

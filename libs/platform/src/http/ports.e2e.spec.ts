@@ -2,19 +2,22 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { Actor, Authorizer, ForbiddenError, Permission, fixedClock } from '@purser/core';
+import { Authorizer, ForbiddenError, Permission, Principal, fixedClock } from '@purser/core';
 import { closeEngines, createEngines } from '@purser/engines';
 import { createHttpApp, createLogger, loadConfig } from '@purser/platform';
 import { OrgServerModule } from '../../../../apps/org-server/src/app.module';
 import { Api, apiClient } from '@purser/testkit';
 
 /** The edge's ports: a test pins the clock and brings its own authorizer. */
+const TOKEN = 'break-glass-token-for-ports-spec';
+
 describe('HTTP edge: injected clock and authorizer', () => {
-  const asked: Array<{ actor: Actor; permission: Permission; orgId?: string }> = [];
+  const asked: Array<{ principal: Principal; permission: Permission; orgId?: string }> = [];
   const authorizer: Authorizer = {
-    authorize(actor, permission, scope) {
-      asked.push({ actor, permission, ...scope });
-      if (permission === 'team.manage') throw new ForbiddenError(`${actor.id} may not ${permission}`);
+    authorize(principal, permission, scope) {
+      asked.push({ principal, permission, ...scope });
+      if (permission === 'team.manage')
+        throw new ForbiddenError(`${principal.actor.id} may not ${permission}`);
     },
   };
   let app: NestFastifyApplication;
@@ -29,6 +32,7 @@ describe('HTTP edge: injected clock and authorizer', () => {
       HOST: '127.0.0.1',
       LOG_LEVEL: 'silent',
       PURSER_DATA_DIR: dataDir,
+      PURSER_ADMIN_TOKEN: TOKEN,
     });
     const logger = createLogger('silent');
     const engines = await createEngines(config, logger);
@@ -46,7 +50,7 @@ describe('HTTP edge: injected clock and authorizer', () => {
     );
     await app.listen(0, '127.0.0.1');
     const address = app.getHttpServer().address() as { port: number };
-    api = apiClient(`http://127.0.0.1:${address.port}`);
+    api = apiClient(`http://127.0.0.1:${address.port}`, { authorization: `Bearer ${TOKEN}` });
   });
   afterAll(async () => {
     await app?.close();
@@ -82,12 +86,18 @@ describe('HTTP edge: injected clock and authorizer', () => {
     expect(team.body).toMatchObject({
       statusCode: 403,
       error: 'Forbidden',
-      message: 'anonymous may not team.manage',
+      message: 'break-glass may not team.manage',
     });
     await api.get(`/v1/orgs/${org.body.id}`);
+    const breakGlass = {
+      actor: { type: 'apiKey', id: 'break-glass' },
+      orgId: null,
+      instanceAdmin: true,
+      via: 'breakGlass',
+    };
     expect(asked).toEqual([
-      { actor: { type: 'user', id: 'anonymous' }, permission: 'team.manage', orgId: org.body.id },
-      { actor: { type: 'user', id: 'anonymous' }, permission: 'org.read', orgId: org.body.id },
+      { principal: breakGlass, permission: 'team.manage', orgId: org.body.id },
+      { principal: breakGlass, permission: 'org.read', orgId: org.body.id },
     ]);
   });
 });
