@@ -42,7 +42,7 @@ describe('the purser CLI', () => {
         '--token',
         'pst_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
         '--username',
-        'x',
+        'xavier',
         '--email',
         'x@x.test',
       ],
