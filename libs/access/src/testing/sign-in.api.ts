@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { EVENT_STORE, EventStore } from '@purser/core';
 import { Api, TestServer, apiClient } from '@purser/testkit';
 
 export type StartServer = (env: Record<string, string>) => Promise<TestServer>;
@@ -147,6 +148,35 @@ export function signInApiSpec(start: StartServer) {
       expect(jwks.status).toBe(200);
       expect(jwks.body.keys[0]).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' });
       expect(jwks.body.keys[0].d).toBeUndefined();
+    });
+  });
+
+  describe('setup refusals', () => {
+    let server: TestServer;
+    beforeAll(async () => {
+      server = await start({});
+    });
+    afterAll(async () => {
+      await server?.stop();
+      server?.cleanup();
+    });
+
+    it('given a wrong token or a weak owner password, when setting up, then 401 / 422 and nothing is written; then the right request works', async () => {
+      const store = server.app.get<EventStore>(EVENT_STORE);
+      const before = await store.headPosition();
+      const token = readFileSync(join(server.dataDir, 'setup-token'), 'utf8').trim();
+      const body = (t: string, password: string) => ({
+        token: t,
+        org: { name: 'Acme' },
+        owner: { username: 'ada', email: 'ada@acme.test', password },
+      });
+      const wrong = await server.anonymous.post('/v1/setup', body('pst_' + 'x'.repeat(43), PASSWORD));
+      expect(wrong.status).toBe(401);
+      const weak = await server.anonymous.post('/v1/setup', body(token, 'ada@acme.test'));
+      expect(weak.status).toBe(422);
+      expect(weak.body.details[0]).toMatchObject({ field: 'owner.password' });
+      expect(await store.headPosition()).toBe(before);
+      expect((await server.anonymous.post('/v1/setup', body(token, PASSWORD))).status).toBe(201);
     });
   });
 }
