@@ -34,7 +34,9 @@ export class ResetController {
       'exist). For an active user the mail holds a link that works once, for PURSER_RESET_TOKEN_TTL_S seconds ' +
       '(30 minutes by default). Without a mail server configured (PURSER_SMTP_URL) nothing is sent.',
     requires: 'public',
-    responses: [{ status: 202, description: 'Taken; a mail follows if the account exists', schema: accepted }],
+    responses: [
+      { status: 202, description: 'Taken; a mail follows if the account exists', schema: accepted },
+    ],
     errors: [429],
   })
   async request(

@@ -6,13 +6,21 @@ export class PasswordResetRequestDto {
   @IdField({ example: '0190f1c2-7e4b-7c1a-9d2e-3f4a5b6c7d8e' })
   orgId: string;
 
-  @ApiPropertyOptional({ type: String, maxLength: 64, description: 'The username, or give the email instead' })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 64,
+    description: 'The username, or give the email instead',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
   username?: string;
 
-  @ApiPropertyOptional({ type: String, maxLength: 254, description: 'The email, or give the username instead' })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: 254,
+    description: 'The email, or give the username instead',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(254)

@@ -135,7 +135,10 @@ export class PasswordResetMailer implements OnApplicationShutdown {
       { orgId: user.orgId },
     );
     const { messageId } = await this.mailer.send(resetMail(user, token, this.config.access.publicUrl, ttl));
-    this.logger.info({ orgId: user.orgId, userId: user.userId, resetId, messageId }, 'password reset mail sent');
+    this.logger.info(
+      { orgId: user.orgId, userId: user.userId, resetId, messageId },
+      'password reset mail sent',
+    );
   }
 
   /** Resolves once every accepted request has been handled. */
@@ -158,9 +161,10 @@ export class RequestPasswordResetHandler implements ICommandHandler<RequestPassw
 }
 
 @CommandHandler(CompletePasswordReset)
-export class CompletePasswordResetHandler
-  implements ICommandHandler<CompletePasswordReset, { sessionsEnded: number }>
-{
+export class CompletePasswordResetHandler implements ICommandHandler<
+  CompletePasswordReset,
+  { sessionsEnded: number }
+> {
   constructor(
     private readonly executor: CommandExecutor,
     private readonly directory: DirectoryLookup,
@@ -177,7 +181,11 @@ export class CompletePasswordResetHandler
     const stream = AccessStreams.credential(user.userId);
     const { state } = await this.executor.current(stream, credentialDecider);
     // The link is judged before the password, so a bad link says only that (and costs no argon2 hash).
-    if (!state.reset || !this.keys.matches(parsed.secret, state.reset.tokenDigest) || state.reset.expiresAt <= ctx.now)
+    if (
+      !state.reset ||
+      !this.keys.matches(parsed.secret, state.reset.tokenDigest) ||
+      state.reset.expiresAt <= ctx.now
+    )
       throw RESET_INVALID();
     const password = this.passwords.assertStrong(input.newPassword, 'newPassword', [
       user.username,

@@ -53,7 +53,9 @@ describe('credential decider: password reset', () => {
       requested('r1', 'aa11', '2026-01-01T10:30:00.000Z'),
       requested('r2', 'bb22', '2026-01-01T10:40:00.000Z'),
     ];
-    given(credentialDecider, past).when(complete('aa11', '2026-01-01T10:10:00.000Z')).thenRefuses(UnauthenticatedError);
+    given(credentialDecider, past)
+      .when(complete('aa11', '2026-01-01T10:10:00.000Z'))
+      .thenRefuses(UnauthenticatedError);
     given(credentialDecider, past)
       .when(complete('bb22', '2026-01-01T10:10:00.000Z'))
       .then([

@@ -30,8 +30,7 @@ export function describeMail(suite: string, fn: (env: MailpitEnv) => void): void
   if (env) describe(suite, () => fn(env));
   else
     describe.skip(`${suite} [skipped: PURSER_SMTP_URL / MAILPIT_URL not set]`, () =>
-      fn({ smtpUrl: 'smtp://skipped.invalid:25', mailpitUrl: 'http://skipped.invalid' }),
-    );
+      fn({ smtpUrl: 'smtp://skipped.invalid:25', mailpitUrl: 'http://skipped.invalid' }));
 }
 
 export interface MailpitAddress {

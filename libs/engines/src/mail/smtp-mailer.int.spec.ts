@@ -79,9 +79,7 @@ describe('SmtpMailer without a reachable server, and mail off', () => {
     );
     expect(mailer).toBeInstanceOf(MailOffMailer);
     expect(mailer.enabled).toBe(false);
-    expect(lines).toEqual([
-      'mail is off (PURSER_SMTP_URL is not set): password resets cannot be delivered',
-    ]);
+    expect(lines).toEqual(['mail is off (PURSER_SMTP_URL is not set): password resets cannot be delivered']);
     await expect(mailer.send({ to: 'x@purser.test', subject: 's', text: 't' })).rejects.toBeInstanceOf(
       MailOffError,
     );
