@@ -1,9 +1,9 @@
 import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { CommandContext } from '@purser/core';
-import { Ctx, Endpoint, RequestSource, Source } from '@purser/platform';
+import { ApiSchemas, Ctx, Endpoint, RequestSource, Source } from '@purser/platform';
 import { signInName } from './auth.controller';
 import { CompletePasswordReset, RequestPasswordReset } from './reset';
 import { PasswordResetCompleteDto, PasswordResetRequestDto, RESET_ACCEPTED } from './reset.dto';
@@ -17,6 +17,21 @@ const accepted = {
     message: { type: 'string' },
   },
 };
+
+/** The request body as the document states it: the org and exactly one of username and email. */
+const requestBody = (() => {
+  const name = {
+    username: { type: 'string', maxLength: 64, description: 'The username' },
+    email: { type: 'string', maxLength: 254, description: 'The email' },
+  };
+  const one = (key: 'username' | 'email') => ({
+    type: 'object',
+    required: ['orgId', key],
+    additionalProperties: false,
+    properties: { orgId: ApiSchemas.id, [key]: name[key] },
+  });
+  return { oneOf: [one('username'), one('email')] };
+})();
 
 /** Password reset by mail: the open door, rate-limited per source address. */
 @ApiTags('auth')
@@ -39,6 +54,7 @@ export class ResetController {
     ],
     errors: [429],
   })
+  @ApiBody({ schema: requestBody })
   async request(
     @Ctx() ctx: CommandContext,
     @Body() body: PasswordResetRequestDto,

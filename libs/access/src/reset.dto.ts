@@ -30,6 +30,7 @@ export class PasswordResetRequestDto {
 export class PasswordResetCompleteDto {
   @ApiProperty({
     type: String,
+    minLength: 1,
     maxLength: 512,
     description: 'The reset token from the mail (prr_...): the `token` of the link, or the token as written',
   })
