@@ -39,7 +39,10 @@ const apiKey = {
     scopes,
     expiresAt: nullableInstant,
     createdAt: instant,
-    lastUsedAt: { ...nullableInstant, description: 'The last UTC day it was used on (its first use that day)' },
+    lastUsedAt: {
+      ...nullableInstant,
+      description: 'The last UTC day it was used on (its first use that day)',
+    },
     revoked: { type: 'boolean' },
     revokedAt: nullableInstant,
     rotatedAt: { ...nullableInstant, description: 'The last rotation' },

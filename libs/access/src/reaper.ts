@@ -59,7 +59,14 @@ export class AccessReaper implements Projection {
       };
       const { orgId } = e.data;
       if (e.type === 'TeamDeleted') {
-        await this.revokeKeys(store, ctx, orgId, { type: 'team', id: e.data.teamId }, before, 'owner-deleted');
+        await this.revokeKeys(
+          store,
+          ctx,
+          orgId,
+          { type: 'team', id: e.data.teamId },
+          before,
+          'owner-deleted',
+        );
         continue;
       }
       const userId = e.data.userId;
@@ -111,7 +118,11 @@ export class AccessReaper implements Projection {
   }
 }
 
-async function all<T extends { _id: string }>(store: ReadStore, collection: string, filter: Filter): Promise<T[]> {
+async function all<T extends { _id: string }>(
+  store: ReadStore,
+  collection: string,
+  filter: Filter,
+): Promise<T[]> {
   const out: T[] = [];
   let cursor: string | null | undefined;
   do {
