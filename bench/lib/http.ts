@@ -1,4 +1,5 @@
 import { Agent, request } from 'node:http';
+import { bearer } from './auth';
 
 export interface HttpResponse<T = any> {
   status: number;
@@ -7,13 +8,20 @@ export interface HttpResponse<T = any> {
   ms: number;
 }
 
-/** A minimal JSON client over node:http with a keep-alive agent (cheaper per request than fetch). */
+/**
+ * A minimal JSON client over node:http with a keep-alive agent (cheaper per request than fetch). Every request carries
+ * `authorization` (the bench's break-glass token by default; an API key's `Bearer prk_...`; null: none).
+ */
 export class HttpClient {
   private readonly agent: Agent;
   private readonly host: string;
   private readonly port: number;
 
-  constructor(baseUrl: string, maxSockets: number) {
+  constructor(
+    baseUrl: string,
+    maxSockets: number,
+    private readonly authorization: string | null = bearer(),
+  ) {
     const url = new URL(baseUrl);
     this.host = url.hostname;
     this.port = Number(url.port);
@@ -51,9 +59,12 @@ export class HttpClient {
           method,
           path,
           agent: this.agent,
-          headers: payload
-            ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
-            : undefined,
+          headers: {
+            ...(payload
+              ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+              : {}),
+            ...(this.authorization ? { authorization: this.authorization } : {}),
+          },
         },
         (res) => {
           const chunks: Buffer[] = [];

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { adminEnv } from './auth';
 
 /**
  * The org server and the worker as separate processes, started from the built entry points (dist/apps/<app>/src/
@@ -72,6 +73,7 @@ export async function startApp(app: AppName, env: Record<string, string>): Promi
     NODE_ENV: 'production',
     LOG_LEVEL: 'warn',
     ...passedThrough(),
+    ...adminEnv(),
     HOST: '127.0.0.1',
     ...env,
     [app === 'worker' ? 'WORKER_PORT' : 'PORT']: String(port),

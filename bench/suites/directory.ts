@@ -1,5 +1,6 @@
 import { loadConfig } from '@purser/platform';
 import { startOrgServer } from '../../apps/org-server/src/server';
+import { adminEnv } from '../lib/auth';
 import { HttpClient, HttpResponse, runPool } from '../lib/http';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, equals } from '../lib/suite';
@@ -205,7 +206,13 @@ export const directorySuite: Suite = {
     const userCount = ctx.count(100_000);
     const levels = teamLevels(teamCount);
     const server = await startOrgServer(
-      loadConfig({ PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', PURSER_DATA_DIR: ctx.dir }),
+      loadConfig({
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'silent',
+        PURSER_DATA_DIR: ctx.dir,
+        ...adminEnv(),
+      }),
     );
     const http = new HttpClient(server.url, CONCURRENCY);
     const rng = new Random(7);

@@ -1,4 +1,5 @@
 import { Suite } from '../lib/suite';
+import { authOverheadSuite } from './auth-overhead';
 import { directorySuite } from './directory';
 import { eventstoreAppendSuite } from './eventstore-append';
 import { quotaCheckSuite } from './quota-check';
@@ -16,4 +17,5 @@ export const SUITES: readonly Suite[] = [
   usageIngestSuite,
   usageKafkaSuite,
   usageQuerySuite,
+  authOverheadSuite,
 ];

@@ -6,6 +6,7 @@ import mongoose from 'mongoose';
 import { loadConfig } from '@purser/platform';
 import { startOrgServer } from '../../apps/org-server/src/server';
 import { HttpClient, runPool } from '../lib/http';
+import { adminEnv, bearer } from '../lib/auth';
 import { SEMI_SPACE_MB, passedThrough } from '../lib/processes';
 import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, equals } from '../lib/suite';
@@ -155,7 +156,10 @@ function client(spec: LoadSpec): Client {
     async send(method, path, body) {
       const res = await fetch(spec.url + path, {
         method,
-        headers: body === undefined ? undefined : { 'content-type': 'application/json' },
+        headers: {
+          authorization: bearer(),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: abort.signal,
       });
@@ -481,7 +485,7 @@ class ServerProcess {
         child.kill('SIGKILL');
         reject(new Error(`org server failed to start: ${msg.message}`));
       });
-      child.send({ type: 'start', env } satisfies ToServer);
+      child.send({ type: 'start', env: { ...adminEnv(), ...env } } satisfies ToServer);
     });
   }
 

@@ -9,6 +9,7 @@ import { Random } from '../lib/random';
 import { Suite, SuiteContext, TargetCheck, atLeast, equals } from '../lib/suite';
 import { LatencySummary, perSecond, round, stopwatch, summarize } from '../lib/timing';
 import { rawIngestFloor } from '../lib/raw-ingest';
+import { adminEnv } from '../lib/auth';
 
 /*
  * Usage ingest over HTTP, end to end: accepted by POST /v1/usage, appended, and projected so that
@@ -54,6 +55,7 @@ export function startServer(dir: string, env: Record<string, string> = {}): Prom
       LOG_LEVEL: 'silent',
       PURSER_DATA_DIR: dir,
       PURSER_MIN_POSITION_TIMEOUT_MS: '30000',
+      ...adminEnv(),
       ...env,
     }),
   );

@@ -1,10 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { EventRegistry } from '@purser/core';
+import { CommandExecutor, EventRegistry, PositionWaiter } from '@purser/core';
 import { DirectoryLookupModule } from '@purser/directory';
 import { CONFIG, Gatekeeper, ProjectionRegistry, PurserConfig } from '@purser/platform';
 import { ACCESS_EVENT_TYPES } from './events';
 import { AccessSessionsProjection } from './projection';
+import { AccessApiKeysProjection } from './api-keys.projection';
+import { AccessReaper } from './reaper';
+import { ApiKeysController } from './api-keys.controller';
 import { KeyMaterial } from './key-material';
 import { AccessTokens } from './tokens';
 import { Passwords } from './passwords';
@@ -29,12 +32,24 @@ import { MeController, UserAccessController } from './me.controller';
 import { CompletePasswordResetHandler, PasswordResetMailer, RequestPasswordResetHandler } from './reset';
 import { ResetController } from './reset.controller';
 
-/** Registers the access context's event names and its projection (used alone by the worker). */
+/**
+ * Registers the access context's event names, its projections and its reaper (the reactor that ends a deactivated
+ * or deleted owner's sessions and keys); used alone by the worker.
+ */
 @Module({})
 export class AccessProjectionsModule {
-  constructor(events: EventRegistry, projections: ProjectionRegistry) {
+  constructor(
+    events: EventRegistry,
+    projections: ProjectionRegistry,
+    executor: CommandExecutor,
+    waiter: PositionWaiter,
+  ) {
     events.registerAll(ACCESS_EVENT_TYPES);
-    projections.register(new AccessSessionsProjection());
+    projections.register(
+      new AccessSessionsProjection(),
+      new AccessApiKeysProjection(),
+      new AccessReaper(executor, waiter),
+    );
   }
 }
 
@@ -51,7 +66,7 @@ export class AccessProjectionsModule {
       useFactory: (config: PurserConfig) => [{ ttl: 60_000, limit: config.access.authRateLimitPerMinute }],
     }),
   ],
-  controllers: [AuthController, MeController, UserAccessController, ResetController],
+  controllers: [AuthController, MeController, UserAccessController, ResetController, ApiKeysController],
   providers: [
     {
       provide: KeyMaterial,

@@ -1,13 +1,26 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuthRequest, Clock, CommandExecutor, Principal } from '@purser/core';
+import { AuthRequest, Clock, CommandContext, CommandExecutor, Principal, uuidv7 } from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
 import { CLOCK, LOGGER, PurserLogger } from '@purser/platform';
 import { randomUUID } from 'node:crypto';
 import { ApiKeyVerifier } from './authenticator';
-import { ApiKeyState, apiKeyDecider, isUsable } from './api-key.decider';
-import { KeyMaterial } from './key-material';
+import { ApiKeyState, apiKeyDecider, apiKeyNotFound, isUsable } from './api-key.decider';
+import { ApiKeyOwner, ApiKeyRevoked } from './events';
+import { KeyMaterial, randomSecret } from './key-material';
 import { AccessStreams } from './streams';
-import { parseToken } from './tokens';
+import { composeToken, parseToken } from './tokens';
+
+/** A new key as answered once: `key` is the only place its secret ever appears. */
+export interface IssuedApiKey {
+  keyId: string;
+  key: string;
+  orgId: string;
+  name: string;
+  owner: ApiKeyOwner;
+  scopes: string[];
+  expiresAt: string | null;
+  createdAt: string;
+}
 
 export const API_KEY_TOKEN_PREFIX = 'prk';
 
@@ -32,6 +45,67 @@ export class ApiKeys extends ApiKeyVerifier {
 
   async state(keyId: string): Promise<ApiKeyState> {
     return (await this.executor.current(AccessStreams.apiKey(keyId), apiKeyDecider)).state;
+  }
+
+  /** Creates a key: its stream records only the pepper digest of the secret; the key is answered once. */
+  async issue(
+    ctx: CommandContext,
+    key: { orgId: string; owner: ApiKeyOwner; name: string; scopes: string[]; expiresAt: string | null },
+  ): Promise<IssuedApiKey> {
+    const keyId = uuidv7();
+    const secret = randomSecret();
+    await this.executor.execute(
+      AccessStreams.apiKey(keyId),
+      apiKeyDecider,
+      { type: 'CreateApiKey', keyId, ...key, secretDigest: this.keys.digest(secret) },
+      ctx,
+      { orgId: key.orgId },
+    );
+    return {
+      keyId,
+      key: composeToken(API_KEY_TOKEN_PREFIX, keyId, secret),
+      ...key,
+      createdAt: ctx.now,
+    };
+  }
+
+  /** A key of the org (404 for an unknown key or another org's, alike). */
+  async ofOrg(orgId: string, keyId: string): Promise<ApiKeyState> {
+    const s = await this.state(keyId);
+    if (s.keyId === null || s.orgId !== orgId) throw apiKeyNotFound(keyId);
+    return s;
+  }
+
+  /** A new secret; the one in use keeps working for overlapSeconds (0: it stops at once). */
+  async rotate(ctx: CommandContext, orgId: string, keyId: string, overlapSeconds: number) {
+    await this.ofOrg(orgId, keyId);
+    const secret = randomSecret();
+    const previousValidUntil = new Date(Date.parse(ctx.now) + overlapSeconds * 1000).toISOString();
+    await this.executor.execute(
+      AccessStreams.apiKey(keyId),
+      apiKeyDecider,
+      { type: 'RotateApiKey', secretDigest: this.keys.digest(secret), previousValidUntil, now: ctx.now },
+      ctx,
+      { orgId },
+    );
+    return { keyId, key: composeToken(API_KEY_TOKEN_PREFIX, keyId, secret) };
+  }
+
+  /** Revokes a key (again: nothing appended). Answers whether this call revoked it. */
+  async revoke(
+    ctx: CommandContext,
+    orgId: string,
+    keyId: string,
+    reason: ApiKeyRevoked['data']['reason'],
+  ): Promise<boolean> {
+    const r = await this.executor.execute(
+      AccessStreams.apiKey(keyId),
+      apiKeyDecider,
+      { type: 'RevokeApiKey', reason },
+      ctx,
+      { orgId },
+    );
+    return r.events.length > 0;
   }
 
   async verify(credential: string, request: AuthRequest): Promise<Principal | null> {

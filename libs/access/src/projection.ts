@@ -27,6 +27,8 @@ export interface SessionDoc {
   revoked: boolean;
   revokedReason: string | null;
   revokedAt: string | null;
+  /** The position of SessionStarted: the reaper ends only sessions started before the event it handles. */
+  startedPos: string;
   _pos: string;
 }
 
@@ -63,6 +65,7 @@ export class AccessSessionsProjection implements Projection {
                 revoked: false,
                 revokedReason: null,
                 revokedAt: null,
+                startedPos: _pos,
                 _pos,
               },
             },
