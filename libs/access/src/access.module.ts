@@ -26,6 +26,22 @@ import { AccessAuthenticator, ApiKeyVerifier } from './authenticator';
 import { ApiKeys } from './api-keys';
 import { AuthController } from './auth.controller';
 import { MeController, UserAccessController } from './me.controller';
+import { MeMfaController, MfaSignInController, OrgMfaController } from './mfa.controller';
+import {
+  ConfirmTotpHandler,
+  EnrolTotpHandler,
+  MfaCredentials,
+  RenewRecoveryCodesHandler,
+  ResetUserMfaHandler,
+  TurnOffMfaHandler,
+} from './mfa';
+import {
+  CompleteMfaSignInHandler,
+  ConfirmTotpAtSignInHandler,
+  EnrolTotpAtSignInHandler,
+  SecondStep,
+} from './mfa-sign-in';
+import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa-policy';
 
 /** Registers the access context's event names and its projection (used alone by the worker). */
 @Module({})
@@ -49,7 +65,14 @@ export class AccessProjectionsModule {
       useFactory: (config: PurserConfig) => [{ ttl: 60_000, limit: config.access.authRateLimitPerMinute }],
     }),
   ],
-  controllers: [AuthController, MeController, UserAccessController],
+  controllers: [
+    AuthController,
+    MeController,
+    UserAccessController,
+    MeMfaController,
+    MfaSignInController,
+    OrgMfaController,
+  ],
   providers: [
     {
       provide: KeyMaterial,
@@ -78,6 +101,18 @@ export class AccessProjectionsModule {
     ApiKeys,
     { provide: ApiKeyVerifier, useExisting: ApiKeys },
     AccessAuthenticator,
+    MfaCredentials,
+    SecondStep,
+    MfaPolicies,
+    EnrolTotpHandler,
+    ConfirmTotpHandler,
+    RenewRecoveryCodesHandler,
+    TurnOffMfaHandler,
+    ResetUserMfaHandler,
+    CompleteMfaSignInHandler,
+    EnrolTotpAtSignInHandler,
+    ConfirmTotpAtSignInHandler,
+    SetOrgMfaPolicyHandler,
   ],
 })
 export class AccessModule {
