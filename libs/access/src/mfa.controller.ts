@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { CommandContext, Principal, ValidationError } from '@purser/core';
 import { Caller, Ctx, Endpoint, IdPipe, RequestSource, Source } from '@purser/platform';
@@ -110,6 +110,7 @@ export class MfaSignInController {
     ok: { description: 'Signed in', schema: AccessSchemas.tokenPair },
     errors: [429],
   })
+  @ApiBody({ schema: MfaSchemas.signInBody })
   complete(@Ctx() ctx: CommandContext, @Body() body: MfaSignInDto, @Source() origin: RequestSource) {
     if ((body.code === undefined) === (body.recoveryCode === undefined))
       throw new ValidationError('give either code or recoveryCode', [

@@ -2,7 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { MfaRequirement } from './events';
 
-const TOTP_CODE = /^\s*\d{3}\s?\d{3}\s*$/;
+export const TOTP_CODE_PATTERN = /^\s*\d{3}\s?\d{3}\s*$/;
+const TOTP_CODE = TOTP_CODE_PATTERN;
 
 function TotpCodeField(optional = false): PropertyDecorator {
   return (target: object, key: string | symbol) => {

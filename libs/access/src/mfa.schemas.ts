@@ -1,5 +1,7 @@
+import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import { ApiSchemas } from '@purser/platform';
 import { AccessSchemas } from './api.schemas';
+import { TOTP_CODE_PATTERN } from './mfa.dto';
 
 const enrolment = {
   type: 'object',
@@ -35,7 +37,50 @@ const recoveryCodes = {
   },
 };
 
+const mfaToken = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 2048,
+  description: 'The mfaToken the first step (POST /v1/auth/login) answered',
+};
+
+/** The second step's body: a code or a recovery code, never both (the DTO checks the same). */
+const signInBody: SchemaObject = {
+  oneOf: [
+    {
+      type: 'object',
+      required: ['mfaToken', 'code'],
+      additionalProperties: false,
+      properties: {
+        mfaToken,
+        code: {
+          type: 'string',
+          pattern: TOTP_CODE_PATTERN.source,
+          example: '123456',
+          description: 'The 6-digit code the authenticator app shows now (each works once)',
+        },
+      },
+    },
+    {
+      type: 'object',
+      required: ['mfaToken', 'recoveryCode'],
+      additionalProperties: false,
+      properties: {
+        mfaToken,
+        recoveryCode: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 64,
+          example: 'abcd-efgh-jkmn',
+          description: 'One of the recovery codes (each works once)',
+        },
+      },
+    },
+  ],
+};
+
 export const MfaSchemas = {
+  signInBody,
   enrolment,
   recoveryCodes,
   signedInWithCodes: {
