@@ -31,6 +31,22 @@ import { AuthController } from './auth.controller';
 import { MeController, UserAccessController } from './me.controller';
 import { CompletePasswordResetHandler, PasswordResetMailer, RequestPasswordResetHandler } from './reset';
 import { ResetController } from './reset.controller';
+import { MeMfaController, MfaSignInController, OrgMfaController } from './mfa.controller';
+import {
+  ConfirmTotpHandler,
+  EnrolTotpHandler,
+  MfaCredentials,
+  RenewRecoveryCodesHandler,
+  ResetUserMfaHandler,
+  TurnOffMfaHandler,
+} from './mfa';
+import {
+  CompleteMfaSignInHandler,
+  ConfirmTotpAtSignInHandler,
+  EnrolTotpAtSignInHandler,
+  SecondStep,
+} from './mfa-sign-in';
+import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa-policy';
 
 /**
  * Registers the access context's event names, its projections and its reaper (the reactor that ends a deactivated
@@ -66,7 +82,16 @@ export class AccessProjectionsModule {
       useFactory: (config: PurserConfig) => [{ ttl: 60_000, limit: config.access.authRateLimitPerMinute }],
     }),
   ],
-  controllers: [AuthController, MeController, UserAccessController, ResetController, ApiKeysController],
+  controllers: [
+    AuthController,
+    MeController,
+    UserAccessController,
+    ResetController,
+    ApiKeysController,
+    MeMfaController,
+    MfaSignInController,
+    OrgMfaController,
+  ],
   providers: [
     {
       provide: KeyMaterial,
@@ -98,6 +123,18 @@ export class AccessProjectionsModule {
     ApiKeys,
     { provide: ApiKeyVerifier, useExisting: ApiKeys },
     AccessAuthenticator,
+    MfaCredentials,
+    SecondStep,
+    MfaPolicies,
+    EnrolTotpHandler,
+    ConfirmTotpHandler,
+    RenewRecoveryCodesHandler,
+    TurnOffMfaHandler,
+    ResetUserMfaHandler,
+    CompleteMfaSignInHandler,
+    EnrolTotpAtSignInHandler,
+    ConfirmTotpAtSignInHandler,
+    SetOrgMfaPolicyHandler,
   ],
 })
 export class AccessModule {

@@ -29,6 +29,12 @@ const mfaStep = {
   additionalProperties: false,
   properties: {
     mfaRequired: { type: 'boolean', enum: [true] },
+    enrolmentRequired: {
+      type: 'boolean',
+      enum: [true],
+      description:
+        'The org requires MFA and the account has none: enrol at POST /v1/auth/mfa/enrol with the token',
+    },
     mfaToken: {
       type: 'string',
       description: 'Exchange it with a code at POST /v1/auth/mfa; it is no credential',

@@ -74,7 +74,8 @@ export class SignInHandler implements ICommandHandler<SignIn, SignInResult> {
       return this.refuse(cred.failures + 1, input.origin.ip);
     }
     const instanceAdmin = await this.instance.isAdministrator(user.userId);
-    if (cred.mfa.enabled) return this.mfa.challenge(ctx, user, instanceAdmin);
+    const step = await this.mfa.step(ctx, user, cred.mfa.enabled, instanceAdmin);
+    if (step) return step;
     return this.complete(ctx, user, cred, instanceAdmin, input.origin);
   }
 
