@@ -10,7 +10,6 @@ import {
   READ_STORE,
   ReadStore,
   RuleViolationError,
-  ValidationError,
   instantOrThrow,
 } from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
@@ -74,7 +73,7 @@ export class ApiKeysController {
         ? null
         : instantOrThrow(body.expiresAt, 'expiresAt');
     if (expiresAt !== null && expiresAt <= ctx.now)
-      throw new ValidationError('expiresAt must be in the future', [
+      throw new RuleViolationError('expiresAt must be in the future', [
         { field: 'expiresAt', problem: 'not in the future' },
       ]);
     const issued = await this.keys.issue(ctx, {
@@ -151,7 +150,7 @@ export class ApiKeysController {
   /** The signed-in user of the org by default; the break-glass token, an API key or a visitor must name one. */
   private defaultOwner(caller: Principal, orgId: string): ApiKeyOwner {
     if (caller.via === 'session' && caller.orgId === orgId) return { type: 'user', id: caller.actor.id };
-    throw new ValidationError('owner is required unless a signed-in user of the org creates the key', [
+    throw new RuleViolationError('owner is required unless a signed-in user of the org creates the key', [
       { field: 'owner', problem: 'required' },
     ]);
   }

@@ -105,9 +105,9 @@ describe('API keys: create, authenticate, list, rotate, revoke; the reaper of de
     expect(JSON.stringify(read.body)).not.toMatch(/digest|prk_/i);
   });
 
-  it('given the break-glass token, when creating a key without an owner, then 400; naming a user of the org, then 201 and exactly ApiKeyCreated', async () => {
+  it('given the break-glass token, when creating a key without an owner, then 422; naming a user of the org, then 201 and exactly ApiKeyCreated', async () => {
     const none = await server.api.post(`/v1/orgs/${orgId}/api-keys`, { name: 'x' });
-    expect(none.status).toBe(400);
+    expect(none.status).toBe(422);
     expect(none.body.details).toEqual([expect.objectContaining({ field: 'owner' })]);
     await apiSpec(server)
       .given()
@@ -139,7 +139,7 @@ describe('API keys: create, authenticate, list, rotate, revoke; the reaper of de
       name: 'x',
       expiresAt: '2020-01-01T00:00:00Z',
     });
-    expect(past.status).toBe(400);
+    expect(past.status).toBe(422);
   });
 
   it('given a key, when it calls routes, then it acts in its org as actor apiKey; another org answers 404; /v1/me is 403', async () => {

@@ -54,6 +54,7 @@ class BatchError extends Error {
 }
 
 export interface Logger {
+  debug?(obj: object, msg?: string): void;
   info(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
@@ -159,7 +160,9 @@ export class ProjectionRunner {
       () => undefined,
       (err: Error) => this.failed(run, err),
     );
-    this.logger.info(
+    // One line each at debug; the host says once at info which projections run (from where).
+    (this.logger.debug ?? this.logger.info).call(
+      this.logger,
       { projection: projection.name, checkpoint: checkpoint.toString() },
       'projection started',
     );

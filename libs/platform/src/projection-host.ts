@@ -75,8 +75,13 @@ export class ProjectionHost implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     const runner = this.get();
-    if (this.runsProjections) await runner.start(this.config.workerProjections ?? undefined);
-    else await runner.prepare();
+    if (this.runsProjections) {
+      await runner.start(this.config.workerProjections ?? undefined);
+      this.logger.info(
+        { projections: Object.fromEntries(runner.status().map((s) => [s.name, s.checkpoint])) },
+        'projections started (name: checkpoint)',
+      );
+    } else await runner.prepare();
     this.metricsTimer = setInterval(() => void this.refreshMetrics().catch(() => undefined), 5000);
     this.metricsTimer.unref();
   }

@@ -14,6 +14,8 @@ export function arbitraryOf(doc: OpenApiDoc, schema: Schema, depth = 0): fc.Arbi
 }
 
 function nonNull(doc: OpenApiDoc, s: Schema, depth: number): fc.Arbitrary<unknown> {
+  // Swagger wraps a described $ref in a one-element allOf.
+  if (s.allOf?.length === 1) return arbitraryOf(doc, s.allOf[0], depth);
   if (s.oneOf || s.anyOf)
     return fc.oneof(...(s.oneOf ?? s.anyOf).map((x: Schema) => arbitraryOf(doc, x, depth)));
   if (s.enum) return fc.constantFrom(...s.enum.filter((v: unknown) => v !== null));
