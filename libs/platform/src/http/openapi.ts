@@ -114,7 +114,7 @@ export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
   const reflector = new Reflector();
   const scanner = new MetadataScanner();
   const routes: DeclaredRoute[] = [];
-  const seen = new Set<Function>();
+  const seen = new Set<object>();
   for (const mod of app.get(ModulesContainer).values()) {
     for (const wrapper of mod.controllers.values()) {
       const type = wrapper.metatype as (new (...args: never[]) => object) | null;
