@@ -4,14 +4,18 @@ import { join } from 'node:path';
 import { TestServer, startTestServer } from '@purser/testkit';
 
 /** The README's tour, as a reader pastes it: its one bash block, with only the API address changed. */
-function tourScript(base: string): string {
+function tourScript(base: string, dataDir: string): string {
   const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('## A five-minute tour'));
   const block = /```bash\n([\s\S]*?)```/.exec(section)?.[1];
   if (!block) throw new Error('README.md: no bash block in "A five-minute tour"');
   if (!/^API=http:\/\/localhost:3000$/m.test(block))
     throw new Error('README.md: the tour must set API=http://localhost:3000 on its own line');
-  return block.replace(/^API=http:\/\/localhost:3000$/m, `API=${base}`);
+  if (!/^DATA=\.\/data$/m.test(block))
+    throw new Error('README.md: the tour must set DATA=./data on its own line');
+  return block
+    .replace(/^API=http:\/\/localhost:3000$/m, `API=${base}`)
+    .replace(/^DATA=\.\/data$/m, `DATA=${dataDir}`);
 }
 
 /** What jq and curl printed: compact lines and pretty-printed values, one after the other. */
@@ -34,7 +38,7 @@ function jsonValues(stdout: string): any[] {
 const missing = ['curl', 'jq'].filter((tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0);
 const itWithTools = missing.length ? it.skip : it;
 
-describe('the README tour, pasted into bash against a fresh embedded server', () => {
+describe('the README tour, pasted into bash against a fresh embedded server, signed in', () => {
   let server: TestServer;
   beforeAll(async () => {
     if (missing.length) return;
@@ -58,10 +62,13 @@ describe('the README tour, pasted into bash against a fresh embedded server', ()
           (err, out, errOut) =>
             err ? reject(Object.assign(err, { stderr: errOut })) : resolve({ stdout: out, stderr: errOut }),
         );
-        child.stdin!.end(tourScript(server.url));
+        child.stdin!.end(tourScript(server.url, server.dataDir));
       });
       expect(stderr).toBe('');
       const values = jsonValues(stdout);
+
+      // Set up once, then signed in as the owner, who is the instance administrator.
+      expect(values[0]).toEqual({ username: 'owner', orgId: expect.any(String), instanceAdmin: true });
 
       // No step failed on bad input or an unknown id (the only refusals are the cycle and the quota).
       const errors = values.filter((v) => typeof v?.statusCode === 'number');

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { createLogger, loadConfig } from '@purser/platform';
 import { RunningServer, startOrgServer } from '../apps/org-server/src/server';
 
+const ADMIN_TOKEN = 'start-up-logs-break-glass';
+
 describe('what the org server logs at start and per request (embedded engines)', () => {
   const lines: Array<Record<string, any>> = [];
   let server: RunningServer;
@@ -12,7 +14,13 @@ describe('what the org server logs at start and per request (embedded engines)',
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'purser-logs-'));
     const config = loadConfig(
-      { PORT: '0', HOST: '127.0.0.1', PURSER_DATA_DIR: dataDir, LOG_LEVEL: 'debug' },
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        PURSER_DATA_DIR: dataDir,
+        LOG_LEVEL: 'debug',
+        PURSER_ADMIN_TOKEN: ADMIN_TOKEN,
+      },
       false,
     );
     const logger = createLogger(
@@ -60,7 +68,7 @@ describe('what the org server logs at start and per request (embedded engines)',
       '/openapi.json',
       '/v1/orgs',
     ]) {
-      const res = await fetch(server.url + path);
+      const res = await fetch(server.url + path, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       await res.arrayBuffer();
     }
     // The request line is written once the response is sent: wait for the last one.

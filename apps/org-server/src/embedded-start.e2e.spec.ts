@@ -7,7 +7,7 @@ function loadedModules(): string[] {
 
 const loaded = (pkg: string) => loadedModules().some((file) => file.includes(`/node_modules/${pkg}/`));
 
-const VENDOR_CLIENTS = ['kafkajs', 'mongoose', 'mongodb', '@eventstore/db-client'];
+const VENDOR_CLIENTS = ['kafkajs', 'mongoose', 'mongodb', '@eventstore/db-client', 'nodemailer'];
 
 describe('an embedded start', () => {
   let server: TestServer;
@@ -17,7 +17,7 @@ describe('an embedded start', () => {
     server?.cleanup();
   });
 
-  it('given no production engine configured, when the org server starts and serves, then kafkajs, mongoose and the EventStoreDB client were never loaded', async () => {
+  it('given no production engine configured, when the org server starts and serves, then kafkajs, mongoose, the EventStoreDB client and nodemailer (mail off) were never loaded', async () => {
     server = await startTestServer(); // embedded: no engine address in its configuration
     expect((await server.api.get('/health')).status).toBe(200);
     expect(VENDOR_CLIENTS.filter(loaded)).toEqual([]);

@@ -1,6 +1,6 @@
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp, createLogger, PurserConfig, PurserLogger } from '@purser/platform';
-import { closeEngines, createEngines } from '@purser/engines';
+import { closeEngines, createEngines, createMailer } from '@purser/engines';
 import { OrgServerModule } from './app.module';
 
 export interface RunningServer {
@@ -13,15 +13,17 @@ export interface RunningServer {
 export async function startOrgServer(config: PurserConfig, logger?: PurserLogger): Promise<RunningServer> {
   const log = logger ?? createLogger(config.logLevel, { app: 'org-server' });
   const engines = await createEngines(config, log);
+  const mailer = await createMailer(config.access, log);
   const runProjections = config.projections === 'in-process';
   let app: NestFastifyApplication;
   try {
-    app = await createHttpApp(OrgServerModule.forRoot({ config, logger: log, engines, runProjections }), {
-      config,
-      logger: log,
-    });
+    app = await createHttpApp(
+      OrgServerModule.forRoot({ config, logger: log, engines, runProjections, mailer }),
+      { config, logger: log },
+    );
     await app.listen(config.port, config.host);
   } catch (err) {
+    await mailer.close().catch(() => undefined);
     await closeEngines(engines).catch(() => undefined);
     throw err;
   }
@@ -46,6 +48,7 @@ export async function startOrgServer(config: PurserConfig, logger?: PurserLogger
       if (closed) return;
       closed = true;
       await app.close();
+      await mailer.close();
       await closeEngines(engines);
     },
   };

@@ -26,6 +26,8 @@ import { AccessAuthenticator, ApiKeyVerifier } from './authenticator';
 import { ApiKeys } from './api-keys';
 import { AuthController } from './auth.controller';
 import { MeController, UserAccessController } from './me.controller';
+import { CompletePasswordResetHandler, PasswordResetMailer, RequestPasswordResetHandler } from './reset';
+import { ResetController } from './reset.controller';
 
 /** Registers the access context's event names and its projection (used alone by the worker). */
 @Module({})
@@ -49,7 +51,7 @@ export class AccessProjectionsModule {
       useFactory: (config: PurserConfig) => [{ ttl: 60_000, limit: config.access.authRateLimitPerMinute }],
     }),
   ],
-  controllers: [AuthController, MeController, UserAccessController],
+  controllers: [AuthController, MeController, UserAccessController, ResetController],
   providers: [
     {
       provide: KeyMaterial,
@@ -75,6 +77,9 @@ export class AccessProjectionsModule {
     ChangePasswordHandler,
     UnlockAccountHandler,
     SetUserPasswordHandler,
+    PasswordResetMailer,
+    RequestPasswordResetHandler,
+    CompletePasswordResetHandler,
     ApiKeys,
     { provide: ApiKeyVerifier, useExisting: ApiKeys },
     AccessAuthenticator,

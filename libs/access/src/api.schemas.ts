@@ -65,7 +65,22 @@ const session = {
   },
 };
 
+const password = { type: 'string', format: 'password', minLength: 1, maxLength: 256 };
+const signInBy = (field: 'username' | 'email', schema: object) => ({
+  type: 'object',
+  required: ['orgId', field, 'password'],
+  additionalProperties: false,
+  properties: { orgId: ApiSchemas.id, [field]: schema, password },
+});
+
 export const AccessSchemas = {
+  /** The fixed sign-in body: the org, the username or the email (exactly one), the password. */
+  login: {
+    oneOf: [
+      signInBy('username', { type: 'string', minLength: 1, maxLength: 64 }),
+      signInBy('email', { type: 'string', minLength: 1, maxLength: 254 }),
+    ],
+  },
   tokenPair,
   mfaStep,
   signIn: { oneOf: [tokenPair, mfaStep] },

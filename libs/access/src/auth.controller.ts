@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import { CommandContext, Principal, ValidationError } from '@purser/core';
 import { Caller, Ctx, Endpoint, RequestSource, Source } from '@purser/platform';
@@ -61,6 +61,7 @@ export class AuthController {
 
   @Post('v1/auth/login')
   @HttpCode(200)
+  @ApiBody({ schema: AccessSchemas.login })
   @Endpoint({
     summary: 'Sign in with a password',
     description:

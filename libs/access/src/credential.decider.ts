@@ -68,7 +68,7 @@ export function isLocked(state: CredentialState, now: string): boolean {
   return state.lockedUntil !== null && state.lockedUntil > now;
 }
 
-const RESET_INVALID = () =>
+export const RESET_INVALID = () =>
   new UnauthenticatedError('this reset link is invalid, used or expired', [
     { field: 'token', problem: 'invalid' },
   ]);

@@ -41,7 +41,12 @@ export class SetupOwnerDto {
 }
 
 export class SetupDto {
-  @ApiProperty({ type: String, description: 'The one-time token from <data dir>/setup-token (or the log)' })
+  @ApiProperty({
+    type: String,
+    minLength: 1,
+    maxLength: 200,
+    description: 'The one-time token from <data dir>/setup-token (or the log)',
+  })
   @IsString()
   @Length(1, 200)
   token: string;
@@ -90,6 +95,7 @@ export class LoginDto {
 export class RefreshDto {
   @ApiProperty({
     type: String,
+    minLength: 1,
     maxLength: 512,
     description: 'The refresh token of the last sign-in or refresh',
   })

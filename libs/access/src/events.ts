@@ -16,7 +16,9 @@ export interface RequestOrigin {
 
 export type SetupStarted = DomainEvent<'SetupStarted', { startedAt: string }>;
 export type SetupCompleted = DomainEvent<'SetupCompleted', { orgId: string; userId: string }>;
-export type InstanceEvent = SetupStarted | SetupCompleted;
+/** A setup that failed half-way (its org was removed again): setup may be tried again at once. */
+export type SetupAborted = DomainEvent<'SetupAborted', { reason: string }>;
+export type InstanceEvent = SetupStarted | SetupCompleted | SetupAborted;
 
 // --- credentials (stream credential-<userId>) ------------------------------------------------------------------
 
@@ -177,6 +179,7 @@ export type AccessEvent = InstanceEvent | CredentialEvent | SessionEvent | Polic
 export const ACCESS_EVENT_TYPES = [
   'SetupStarted',
   'SetupCompleted',
+  'SetupAborted',
   'PasswordSet',
   'SignInSucceeded',
   'SignInFailed',

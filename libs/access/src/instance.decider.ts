@@ -9,7 +9,8 @@ export interface InstanceState {
 
 export type InstanceCommand =
   | { type: 'StartSetup'; now: string; staleAfterMs: number }
-  | { type: 'CompleteSetup'; orgId: string; userId: string };
+  | { type: 'CompleteSetup'; orgId: string; userId: string }
+  | { type: 'AbortSetup'; reason: string };
 
 export const setupDone = () =>
   new ConflictError('this instance is already set up; sign in instead', [
@@ -33,6 +34,8 @@ export const instanceDecider: Decider<InstanceCommand, InstanceState, InstanceEv
         return [{ type: 'SetupStarted', data: { startedAt: c.now } }];
       case 'CompleteSetup':
         return [{ type: 'SetupCompleted', data: { orgId: c.orgId, userId: c.userId } }];
+      case 'AbortSetup':
+        return s.startedAt ? [{ type: 'SetupAborted', data: { reason: c.reason } }] : [];
     }
   },
   evolve(s, e) {
@@ -41,6 +44,8 @@ export const instanceDecider: Decider<InstanceCommand, InstanceState, InstanceEv
         return { ...s, startedAt: e.data.startedAt };
       case 'SetupCompleted':
         return { ...s, completed: { orgId: e.data.orgId, userId: e.data.userId } };
+      case 'SetupAborted':
+        return { ...s, startedAt: null };
     }
   },
 };

@@ -4,7 +4,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CommandExecutor, SYSTEM_ACTOR, UnauthenticatedError, accepted } from '@purser/core';
-import { CreateOrg, CreateUser, DirectoryCommandResult } from '@purser/directory';
+import { CreateOrg, CreateUser, DeleteOrg, DirectoryCommandResult } from '@purser/directory';
 import { CONFIG, LOGGER, PurserConfig, PurserLogger } from '@purser/platform';
 import { SetUp } from './commands';
 import { credentialDecider } from './credential.decider';
@@ -107,17 +107,25 @@ export class SetUpHandler implements ICommandHandler<SetUp, SetupResult> {
       ctx,
       { orgId: null, maxRetries: 0 },
     );
-    const org: DirectoryCommandResult = await this.commands.execute(
-      new CreateOrg(ctx, {
-        name: input.org.name as string,
-        address: (input.org.address as string | undefined) ?? null,
-        contactInfo: { ...(input.org.contactInfo as object) },
-        baseCurrency: (input.org.baseCurrency as string | undefined) ?? 'USD',
-        timeZone: (input.org.timeZone as string | undefined) ?? 'UTC',
-      }),
-    );
-    const orgId = org.id;
-    const userId = await this.createOwner(ctx, orgId, owner);
+    let orgId: string | null = null;
+    let userId: string;
+    try {
+      orgId = await this.createOrg(ctx, input.org);
+      userId = await this.createOwner(ctx, orgId, owner);
+    } catch (err) {
+      // Leave no half-made instance behind: the org goes (it is still empty), and setup may be tried again at once.
+      if (orgId) await this.commands.execute(new DeleteOrg(ctx, orgId)).catch(() => undefined);
+      await this.executor
+        .execute(
+          AccessStreams.instance(),
+          instanceDecider,
+          { type: 'AbortSetup', reason: err instanceof Error ? err.message.slice(0, 200) : 'failed' },
+          ctx,
+          { orgId: null },
+        )
+        .catch(() => undefined);
+      throw err;
+    }
     await this.executor.execute(
       AccessStreams.credential(userId),
       credentialDecider,
@@ -137,6 +145,19 @@ export class SetUpHandler implements ICommandHandler<SetUp, SetupResult> {
     const origin = input.origin;
     const tokens = await this.sessions.start(ctx, { userId, orgId, instanceAdmin: true }, 'setup', origin);
     return { orgId, userId, ...tokens };
+  }
+
+  private async createOrg(ctx: SetUp['ctx'], org: SetUp['input']['org']): Promise<string> {
+    const created: DirectoryCommandResult = await this.commands.execute(
+      new CreateOrg(ctx, {
+        name: org.name as string,
+        address: (org.address as string | undefined) ?? null,
+        contactInfo: { ...(org.contactInfo as object) },
+        baseCurrency: (org.baseCurrency as string | undefined) ?? 'USD',
+        timeZone: (org.timeZone as string | undefined) ?? 'UTC',
+      }),
+    );
+    return created.id;
   }
 
   private async createOwner(

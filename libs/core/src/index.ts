@@ -17,3 +17,4 @@ export * from './ids';
 export * from './clock';
 export * from './instants';
 export * from './auth.port';
+export * from './mailer.port';

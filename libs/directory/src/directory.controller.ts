@@ -107,10 +107,14 @@ export class OrgsController {
   }
 
   @Get()
-  @ReadEndpoint('List orgs by name, with cursor paging (a caller bound to an org sees only its own)', 'org.read', {
-    description: 'A page of orgs',
-    schema: DirectorySchemas.orgPage,
-  })
+  @ReadEndpoint(
+    'List orgs by name, with cursor paging (a caller bound to an org sees only its own)',
+    'org.read',
+    {
+      description: 'A page of orgs',
+      schema: DirectorySchemas.orgPage,
+    },
+  )
   async list(@Ctx() ctx: CommandContext, @Query() q: PageQuery) {
     return this.queries.orgs(q.limit ?? 50, q.cursor, ctx.confinedTo);
   }

@@ -8,7 +8,7 @@ export * from './lookup';
 export { orgNotFound } from './org.decider';
 /** Other contexts create orgs and users through the same commands and validate them with the same DTOs (setup). */
 export { CreateOrgDto, CreateUserDto } from './dto';
-export { CreateOrg, CreateUser, UpdateUser } from './commands';
+export { CreateOrg, CreateUser, DeleteOrg, UpdateUser } from './commands';
 export type {
   ContactInfoDto,
   UpdateOrgDto,

@@ -69,6 +69,10 @@ describe('directory lookup (SQLite event store)', () => {
       status: 'active',
       primaryTeamId: 'platform',
       teamIds: ['platform', 'sales'],
+      username: 'u1',
+      email: 'u1@example.test',
+      displayName: null,
+      roleId: null,
     });
     expect(await lookup.user('u2')).toMatchObject({ primaryTeamId: null, teamIds: [] });
 

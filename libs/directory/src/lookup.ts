@@ -88,7 +88,10 @@ export abstract class DirectoryLookup {
    * The live user of an org who holds a username or an email now (both are unique across the instance,
    * case-insensitive), or null: sign-in by name. Always 'current'.
    */
-  abstract userByName(orgId: string, name: { username: string } | { email: string }): Promise<LiveUser | null>;
+  abstract userByName(
+    orgId: string,
+    name: { username: string } | { email: string },
+  ): Promise<LiveUser | null>;
 }
 
 // Views are made once per folded state (states are immutable: a new event makes a new state object).
@@ -211,8 +214,13 @@ export class CachedDirectoryLookup extends DirectoryLookup {
   }
 
   async userByName(orgId: string, name: { username: string } | { email: string }): Promise<LiveUser | null> {
-    const [kind, value] = 'username' in name ? (['username', name.username] as const) : (['email', name.email] as const);
-    const claim = await this.state(Streams.claim(kind, normalizeUnique(value)), claimDecider as never, 'current');
+    const [kind, value] =
+      'username' in name ? (['username', name.username] as const) : (['email', name.email] as const);
+    const claim = await this.state(
+      Streams.claim(kind, normalizeUnique(value)),
+      claimDecider as never,
+      'current',
+    );
     const holder = (claim as ClaimState).holder;
     if (!holder) return null;
     const user = await this.user(holder, 'current');

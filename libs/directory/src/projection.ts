@@ -80,9 +80,13 @@ export function searchTokens(...values: Array<string | null | undefined>): strin
  * Builds the directory read models. Idempotent: every update is guarded by the event's position (`_pos`),
  * so a redelivered event changes nothing. Deleted things stay as tombstones (deleted: true) that queries hide.
  */
+/** The part of the access context's SignInSucceeded the directory reads (by its published name and shape). */
+type SignInSucceededShape = { type: 'SignInSucceeded'; data: { userId: string } };
+
 export class DirectoryProjection implements Projection {
   readonly name = DIRECTORY_PROJECTION;
-  readonly filter = { streamPrefixes: DIRECTORY_STREAM_PREFIXES };
+  /** The directory's streams, and the access context's credential streams for last_login (SignInSucceeded). */
+  readonly filter = { streamPrefixes: [...DIRECTORY_STREAM_PREFIXES, 'credential-'] };
   readonly collections: CollectionSpec[] = [
     { name: ORGS, arrays: [], indexes: [{ fields: { nameLower: 1 } }] },
     { name: TEAMS, arrays: [], indexes: [{ fields: { orgId: 1, nameLower: 1 } }] },
@@ -103,6 +107,17 @@ export class DirectoryProjection implements Projection {
 
   private async apply(e: RecordedEvent<DirectoryEvent>, store: ReadStore): Promise<void> {
     const at = e.metadata.occurredAt;
+    if ((e as RecordedEvent).type === 'SignInSucceeded') {
+      // The access context's public event: a user's last sign-in (its other credential events are not ours).
+      const { userId } = (e as unknown as RecordedEvent<SignInSucceededShape>).data;
+      await store.update(
+        USERS,
+        userId,
+        { $set: { lastLogin: at, _pos: padPosition(e.position) } },
+        { upsert: false, guard: positionGuard(e.position) },
+      );
+      return;
+    }
     const _pos = padPosition(e.position);
     const guarded = { upsert: false, guard: positionGuard(e.position) };
     const revision = Number(e.revision);

@@ -10,4 +10,5 @@ export * from './sqlite/sqlite-event-store';
 export * from './sqlite/pragmas';
 export * from './read-store.exports';
 export * from './message-bus.exports';
+export * from './mailer.exports';
 export * from './event-store.exports.esdb';

@@ -9,6 +9,9 @@ import {
   CommandExecutor,
   EVENT_STORE,
   EventRegistry,
+  MAILER,
+  MailOffMailer,
+  Mailer,
   MESSAGE_BUS,
   PositionWaiter,
   READ_STORE,
@@ -47,6 +50,8 @@ export interface PlatformOptions {
   authenticator?: Authenticator;
   /** Whether they may (default: tenancy; the access context installs its own). */
   authorizer?: Authorizer;
+  /** Outgoing mail (default: "mail off", every send refused); the org server selects it from the configuration. */
+  mailer?: Mailer;
 }
 
 /** The spine every bounded context stands on: engines behind ports, the event registry, commands, projections. */
@@ -75,6 +80,7 @@ export class PlatformModule {
         { provide: EVENT_STORE, useValue: options.engines.eventStore },
         { provide: READ_STORE, useValue: options.engines.readStore },
         { provide: MESSAGE_BUS, useValue: options.engines.bus },
+        { provide: MAILER, useValue: options.mailer ?? new MailOffMailer() },
         { provide: RUN_PROJECTIONS, useValue: options.runProjections },
         { provide: PROJECTION_BATCH_SIZE, useValue: options.projectionBatchSize ?? 1_000 },
         { provide: EventRegistry, useValue: registry },
@@ -117,6 +123,7 @@ export class PlatformModule {
         EVENT_STORE,
         READ_STORE,
         MESSAGE_BUS,
+        MAILER,
         EventRegistry,
         CommandExecutor,
         ProjectionRegistry,

@@ -16,3 +16,5 @@ export * from './openapi-arbitraries';
 export * from './contracts/event-store.contract';
 export * from './contracts/message-bus.contract';
 export * from './contracts/read-store.contract';
+export * from './mailpit';
+export * from './contracts/mailer.contract';

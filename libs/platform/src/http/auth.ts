@@ -38,9 +38,10 @@ export function bearerOf(request: Pick<AuthRequest, 'headers'>): string | null {
 }
 
 export function unauthenticated(problem = 'missing, malformed, expired or revoked'): UnauthenticatedError {
-  return new UnauthenticatedError('a valid credential is required (Authorization: Bearer <token or API key>)', [
-    { field: 'Authorization', problem },
-  ]);
+  return new UnauthenticatedError(
+    'a valid credential is required (Authorization: Bearer <token or API key>)',
+    [{ field: 'Authorization', problem }],
+  );
 }
 
 /**
@@ -90,9 +91,10 @@ export class BreakGlassAuthenticator implements Authenticator {
 export class TenantAuthorizer implements Authorizer {
   authorize(principal: Principal, permission: Permission, scope: AuthScope): void {
     if (permission === 'self' && principal.via !== 'session') {
-      throw new ForbiddenError('only a signed-in user has this (an API key or the break-glass token has not)', [
-        { field: 'Authorization', problem: 'not a user session' },
-      ]);
+      throw new ForbiddenError(
+        'only a signed-in user has this (an API key or the break-glass token has not)',
+        [{ field: 'Authorization', problem: 'not a user session' }],
+      );
     }
     if (principal.instanceAdmin) return;
     if (INSTANCE_PERMISSIONS.has(permission)) {

@@ -9,6 +9,8 @@ import { startOrgServer } from '../../../../apps/org-server/src/server';
 import { Api, apiClient } from '@purser/testkit';
 
 /** The HTTP edge refuses bad input before validation, in the one error shape (issue 12, items 4 and 5). */
+const ADMIN_TOKEN = 'edge-spec-break-glass-token';
+
 describe('HTTP edge: input hardening', () => {
   const lines: Array<Record<string, unknown>> = [];
   let api: Api;
@@ -24,6 +26,7 @@ describe('HTTP edge: input hardening', () => {
       LOG_LEVEL: 'info',
       PURSER_DATA_DIR: dataDir,
       PURSER_MIN_POSITION_TIMEOUT_MS: '3000',
+      PURSER_ADMIN_TOKEN: ADMIN_TOKEN,
     });
     const sink = new Writable({
       write(chunk, _enc, done) {
@@ -32,7 +35,7 @@ describe('HTTP edge: input hardening', () => {
       },
     });
     const server = await startOrgServer(config, pino({ level: 'info' }, sink));
-    api = apiClient(server.url);
+    api = apiClient(server.url, { authorization: `Bearer ${ADMIN_TOKEN}` });
     url = server.url;
     close = server.close;
   });
@@ -127,7 +130,7 @@ describe('HTTP edge: input hardening', () => {
     ]);
     const res = await fetch(`${url}/v1/orgs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: bytes,
     });
     expect(res.status).toBe(400);

@@ -324,7 +324,12 @@ export function usageApiSpec(start: () => Promise<TestServer>) {
       eurSum,
     );
 
-    const csv = await fetch(`${server.url}/v1/orgs/${orgId}/usage-records.csv?from=2026-09-01&to=2026-09-08`);
+    const csv = await fetch(
+      `${server.url}/v1/orgs/${orgId}/usage-records.csv?from=2026-09-01&to=2026-09-08`,
+      {
+        headers: { authorization: `Bearer ${server.adminToken}` },
+      },
+    );
     expect(csv.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = (await csv.text()).trim().split('\n');
     expect(lines[0]).toMatch(/^eventId,occurredAt,userId/);

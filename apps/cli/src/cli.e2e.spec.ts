@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestServer, apiClient, startTestServer } from '@purser/testkit';
+import { CliIo, runCli } from './cli';
+
+function io(env: Record<string, string | undefined> = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cli: CliIo = {
+    env,
+    out: (l) => out.push(l),
+    err: (l) => err.push(l),
+    readSecret: async () => 'a password typed at the prompt, long enough',
+  };
+  return { cli, out, err };
+}
+
+describe('the purser CLI', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+    server?.cleanup();
+  });
+
+  it('given a fresh instance, when `purser setup` runs with the data dir, then the org and its owner exist and the owner is signed in; a second run is refused', async () => {
+    const { cli, out, err } = io({ PURSER_OWNER_PASSWORD: 'a shell-provided password for the owner' });
+    const args = ['setup', '--url', server.url, '--data-dir', server.dataDir, '--org', 'Shell Corp'];
+    const code = await runCli([...args, '--username', 'root', '--email', 'root@shell.test'], cli);
+    expect(err).toEqual([]);
+    expect(code).toBe(0);
+    const answer = JSON.parse(out[0]);
+    const me = await apiClient(server.url, { authorization: `Bearer ${answer.accessToken}` }).get('/v1/me');
+    expect(me.body).toMatchObject({ username: 'root', orgId: answer.orgId, instanceAdmin: true });
+
+    const again = io({ PURSER_OWNER_PASSWORD: 'a shell-provided password for the owner' });
+    const second = await runCli(
+      [
+        ...args,
+        '--token',
+        'pst_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx',
+        '--username',
+        'xavier',
+        '--email',
+        'x@x.test',
+      ],
+      again.cli,
+    );
+    expect(second).toBe(1);
+    expect(again.err[0]).toMatch(/setup refused \(409\)/);
+  });
+
+  it('given a keys directory, when `purser keys rotate` runs, then a new key signs and the old one still verifies (both in JWKS)', async () => {
+    const before = await server.anonymous.get('/.well-known/jwks.json');
+    const { cli, out } = io({ PURSER_DATA_DIR: server.dataDir });
+    expect(await runCli(['keys', 'rotate'], cli)).toBe(0);
+    const { kid } = JSON.parse(out[0]);
+    const stored = JSON.parse(readFileSync(join(server.dataDir, 'keys', 'signing-keys.json'), 'utf8'));
+    expect(stored.keys.map((k: { kid: string }) => k.kid)).toEqual([before.body.keys[0].kid, kid]);
+  });
+
+  it('given a missing option, then exit 2 with the usage', async () => {
+    const { cli, err } = io();
+    expect(await runCli(['setup', '--org', 'X'], cli)).toBe(2);
+    expect(err[0]).toMatch(/setup needs --username, --email/);
+  });
+});
