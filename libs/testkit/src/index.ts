@@ -9,6 +9,7 @@ export * from './api-spec';
 export * from './decider-spec';
 export * from './projection-spec';
 export * from './directory-world';
+export * from './signed-in';
 export * from './engines';
 export * from './openapi';
 export * from './openapi-arbitraries';

@@ -1,13 +1,20 @@
-import { INestApplication, applyDecorators } from '@nestjs/common';
+import { INestApplication, RequestMethod, applyDecorators } from '@nestjs/common';
+import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
+import { MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
 import { ApiResponse, DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { Permission } from '@purser/core';
+import { PUBLIC_ROUTE, REQUIRED_PERMISSION } from './auth';
 import { ApiSchemas, CORRELATION_PATTERN, IF_MATCH_PATTERN } from './dto';
 import { ID_PATTERN } from './ids';
 
 /**
  * The OpenAPI document is the contract: every operation's parameters, bodies, success and error responses, with
  * the validators' own patterns. Routes declare what is theirs (`@ApiErrors(404, 409)`, response schemas); the
- * builder adds what every route shares (400, 401, 403, 500; 503 where a query waits for `minPosition`; 413 and 415
- * where a body is read), the security of each operation and the canonical header parameters.
+ * builder adds what every route shares (400, 401, 403, 404, 500; 503 where a query waits for `minPosition`; 413 and
+ * 415 where a body is read), the security of each operation and the canonical header parameters.
+ *
+ * Openness is read from the route metadata (@Public() / @Requires, as the guard reads it), never from the path:
+ * a public operation declares `security: []`, every other one the bearer scheme and its 401, 403 and 404.
  */
 
 type Schema = Record<string, unknown>;
@@ -37,9 +44,9 @@ export const ERROR_BODY_SCHEMA: Schema = {
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Bad input: malformed JSON, a field or parameter that breaks its schema (details name each one)',
-  401: 'Missing or wrong bearer token (when the server requires one)',
-  403: "The caller may not do this: the route's permission is not granted in this org",
-  404: 'Unknown org, team, user, quota or reservation (details name which)',
+  401: 'No credential, or not a valid one (expired, revoked, unknown): send `Authorization: Bearer <access token | API key | break-glass token>`',
+  403: "The caller may not do this: the route's permission is not granted (an org outside the caller's answers 404, never 403)",
+  404: "Unknown org, team, user, quota or reservation (details name which); another tenant's org answers the same 404",
   409: 'Conflict: a duplicate, a stale If-Match revision or a state that forbids it',
   413: 'Body too large (16 MiB)',
   415: 'Unsupported media type (send application/json)',
@@ -53,7 +60,10 @@ export function errorResponse(status: number, description = ERROR_DESCRIPTIONS[s
   return { description, content: { 'application/json': { schema: { $ref: ERROR_REF } } } };
 }
 
-/** The error statuses a route answers beyond the ones every route shares (400, 401, 403, 500; 503 with minPosition). */
+/** What a public operation with a body answers when the secret it reads is wrong (password, token, code). */
+const PUBLIC_401 = 'The credential in the body (password, token or code) is wrong, expired or already used';
+
+/** The error statuses a route answers beyond the ones every route shares (400, 401, 403, 404, 500; 503 with minPosition). */
 export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
     ...statuses.map((status) =>
@@ -88,6 +98,62 @@ interface Parameter {
   schema?: Schema;
 }
 
+/** One route of the app as its controller declares it (the guard reads the same metadata). */
+export interface DeclaredRoute {
+  /** `<Controller>_<method>`: the operation id @nestjs/swagger gives it. */
+  operationId: string;
+  method: string;
+  /** Nest's path, `:param` style. */
+  path: string;
+  open: boolean;
+  permission: Permission | undefined;
+}
+
+/** Every route of the app's controllers, with its openness and permission (handler metadata over class metadata). */
+export function declaredRoutes(app: INestApplication): DeclaredRoute[] {
+  const reflector = new Reflector();
+  const scanner = new MetadataScanner();
+  const routes: DeclaredRoute[] = [];
+  const seen = new Set<object>();
+  for (const mod of app.get(ModulesContainer).values()) {
+    for (const wrapper of mod.controllers.values()) {
+      const type = wrapper.metatype as (new (...args: never[]) => object) | null;
+      if (!type || seen.has(type)) continue;
+      seen.add(type);
+      const base = String(Reflect.getMetadata(PATH_METADATA, type) ?? '');
+      for (const name of scanner.getAllMethodNames(type.prototype)) {
+        const handler = (type.prototype as Record<string, unknown>)[name] as (...args: never[]) => unknown;
+        const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
+        if (path === undefined) continue;
+        const targets = [handler, type];
+        for (const one of Array.isArray(path) ? path : [path]) {
+          routes.push({
+            operationId: `${type.name}_${name}`,
+            method: RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number],
+            path: `/${[base, String(one)].filter((p) => p && p !== '/').join('/')}`.replace(/\/+/g, '/'),
+            open: reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets) === true,
+            permission: reflector.getAllAndOverride<Permission>(REQUIRED_PERMISSION, targets),
+          });
+        }
+      }
+    }
+  }
+  return routes;
+}
+
+/** Whether each operation id is public, from the routes' metadata (two controllers of one name must agree). */
+function openness(routes: DeclaredRoute[]): Map<string, boolean> {
+  const open = new Map<string, boolean>();
+  for (const r of routes) {
+    if (open.has(r.operationId) && open.get(r.operationId) !== r.open)
+      throw new Error(
+        `operation ${r.operationId} is declared both public and guarded (two controllers of one name?)`,
+      );
+    open.set(r.operationId, r.open);
+  }
+  return open;
+}
+
 /** Builds the document from the app's routes and completes it (see the file comment). */
 export function buildOpenApiDocument(app: INestApplication, title = 'Purser org server'): OpenAPIObject {
   const doc = SwaggerModule.createDocument(
@@ -97,22 +163,26 @@ export function buildOpenApiDocument(app: INestApplication, title = 'Purser org 
       .setDescription(
         'Orgs, teams and users; who may do what; what was spent and what may still be spent. ' +
           'Commands answer with the `position` of their last event; queries accept `?minPosition=` to read their own writes. ' +
-          'Every error answers the one shape `ErrorBody`. Money is a decimal string with its currency, never a number.',
+          'Every error answers the one shape `ErrorBody`. Money is a decimal string with its currency, never a number. ' +
+          'Every operation but the public ones (health, metrics, setup, sign-in, refresh, JWKS, docs) needs a credential.',
       )
       .setVersion('v1')
       .addBearerAuth(
         {
           type: 'http',
           scheme: 'bearer',
+          bearerFormat: 'JWT access token | API key prk_... | break-glass token',
           description:
-            '`Authorization: Bearer <token>`: the PURSER_ADMIN_TOKEN (later an API key or a session token). ' +
-            'When the server runs without PURSER_ADMIN_TOKEN (development), /v1 accepts calls without it.',
+            '`Authorization: Bearer <credential>`, one of: an access token (a JWT from POST /v1/auth/login, ' +
+            '/v1/auth/refresh or /v1/setup; 15 minutes), an API key (`prk_<keyId>_<secret>`), or the break-glass ' +
+            'PURSER_ADMIN_TOKEN (instance administrator, for recovery). A principal acts in its own org only: ' +
+            "another org's routes answer 404, as for an org that does not exist.",
         },
         'bearer',
       )
       .build(),
   );
-  return completeDocument(doc);
+  return completeDocument(doc, openness(declaredRoutes(app)));
 }
 
 /** Mounts Swagger UI at /docs and the document at /openapi.json and /openapi.yaml. */
@@ -122,28 +192,41 @@ export function setupOpenApi(app: INestApplication, title?: string): OpenAPIObje
   return doc;
 }
 
-export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
+/**
+ * Completes the document: `open` says which operation ids are public (from the route metadata); an operation it
+ * does not name is guarded (the guard refuses a route that declares nothing).
+ */
+export function completeDocument(doc: OpenAPIObject, open: ReadonlyMap<string, boolean>): OpenAPIObject {
   doc.components ??= {};
   doc.components.schemas = {
     ...(doc.components.schemas ?? {}),
     ErrorBody: ERROR_BODY_SCHEMA,
     ...Object.fromEntries(registry),
   } as never;
-  for (const [path, item] of Object.entries(doc.paths)) {
-    const open = !path.startsWith('/v1');
+  // The default for an operation that says nothing; every operation below says which it is.
+  doc.security = [{ bearer: [] }];
+  for (const item of Object.values(doc.paths)) {
     for (const method of METHODS) {
       const op = (item as Record<string, any>)[method];
       if (!op) continue;
-      op.parameters = canonicalParameters(op.parameters ?? [], open);
-      op.security = open ? [] : [{ bearer: [] }];
+      const isPublic = open.get(op.operationId) === true;
+      // Public operations with a body are commands (setup, sign-in, refresh): they take a correlation id too.
+      const command = !!op.requestBody;
+      op.parameters = canonicalParameters(op.parameters ?? [], !isPublic || command);
+      op.security = isPublic ? [] : [{ bearer: [] }];
       const responses: Record<string, any> = op.responses ?? {};
-      if (!open) {
-        const shared = [400, 401, 403, 500];
+      const shared: Array<[number, string?]> = [];
+      if (!isPublic) {
+        shared.push([400], [401], [403], [500]);
+        // An org, team, user... named in the path or the body: unknown, or outside the caller's org.
+        if (command || op.parameters.some((p: Parameter) => p.in === 'path')) shared.push([404]);
         if (op.parameters.some((p: Parameter) => p.in === 'query' && p.name === 'minPosition'))
-          shared.push(503);
-        if (op.requestBody) shared.push(413, 415);
-        for (const status of shared) responses[status] ??= errorResponse(status);
+          shared.push([503]);
+      } else if (command) {
+        shared.push([400], [401, PUBLIC_401], [500]);
       }
+      if (command && shared.length) shared.push([413], [415]);
+      for (const [status, description] of shared) responses[status] ??= errorResponse(status, description);
       // An operation whose body may be omitted (every field optional) does not require one.
       const body = op.requestBody?.content?.['application/json']?.schema;
       if (op.requestBody && body && bodyMayBeOmitted(doc, body)) op.requestBody.required = false;
@@ -155,9 +238,9 @@ export function completeDocument(doc: OpenAPIObject): OpenAPIObject {
 
 /**
  * Path ids carry the id pattern; If-Match is declared once (optional, with its pattern) whatever the route's
- * decorators said; every /v1 operation takes an optional X-Correlation-Id.
+ * decorators said; every guarded operation and every public command takes an optional X-Correlation-Id.
  */
-function canonicalParameters(params: Parameter[], open: boolean): Parameter[] {
+function canonicalParameters(params: Parameter[], correlated: boolean): Parameter[] {
   const out: Parameter[] = [];
   let ifMatch = false;
   for (const p of params) {
@@ -187,7 +270,7 @@ function canonicalParameters(params: Parameter[], open: boolean): Parameter[] {
       schema: { type: 'string', pattern: IF_MATCH_PATTERN.source },
     });
   }
-  if (!open) {
+  if (correlated) {
     out.push({
       name: 'X-Correlation-Id',
       in: 'header',
