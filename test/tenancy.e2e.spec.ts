@@ -82,6 +82,7 @@ interface World {
   quotaId: string;
   reservationId: string;
   sessionId: string;
+  keyId: string;
 }
 
 /** A URL for the operation: path parameters from `ids`, required query parameters from their examples. */
@@ -182,6 +183,7 @@ describe('tenancy: a member of org A reaches nothing of org B (embedded engines)
     await ok('usage', api.post('/v1/usage', usageOf(ownerB.orgId, userId)));
     const check = await ok('check', api.post(`/v1/orgs/${ownerB.orgId}/quota-checks`, checkFor(userId)), 200);
     const me = await ok('me', api.get('/v1/me'), 200);
+    const key = await ok('key', api.post(`/v1/orgs/${ownerB.orgId}/api-keys`, { name: 'B agent' }));
     b = {
       orgId: ownerB.orgId,
       userId,
@@ -189,6 +191,7 @@ describe('tenancy: a member of org A reaches nothing of org B (embedded engines)
       quotaId,
       reservationId: check.reservationId,
       sessionId: me.sessionId,
+      keyId: key.keyId,
     };
     expect(b.reservationId).toEqual(expect.any(String));
   });
