@@ -10,6 +10,7 @@ import { credentialDecider } from './credential.decider';
 import { ChangePasswordDto, SetPasswordDto, UpdateMeDto } from './dto';
 import { OpenSessions, sessionView } from './open-sessions';
 import { AccessStreams } from './streams';
+import { userIn } from './users';
 
 const OrgId = () => Param('orgId', IdPipe);
 const UserId = () => Param('userId', IdPipe);
@@ -125,11 +126,8 @@ export class UserAccessController {
     private readonly sessions: OpenSessions,
   ) {}
 
-  private async user(orgId: string, userId: string) {
-    const user = await this.directory.user(userId);
-    if (!user || user.orgId !== orgId)
-      throw new NotFoundError(`user ${userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
-    return user;
+  private user(orgId: string, userId: string) {
+    return userIn(this.directory, orgId, userId);
   }
 
   @Get('sessions')

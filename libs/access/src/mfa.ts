@@ -1,3 +1,4 @@
+import { userIn } from './users';
 import { Injectable } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CommandContext, CommandExecutor, NotFoundError, RuleViolationError } from '@purser/core';
@@ -98,13 +99,6 @@ export class MfaCredentials {
   }
 }
 
-/** The user of a `self` route (or of an org's user route): 404 when gone or in another org. */
-export async function userIn(directory: DirectoryLookup, orgId: string, userId: string): Promise<LiveUser> {
-  const user = await directory.user(userId);
-  if (!user || user.orgId !== orgId)
-    throw new NotFoundError(`user ${userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
-  return user;
-}
 
 @CommandHandler(EnrolTotp)
 export class EnrolTotpHandler implements ICommandHandler<EnrolTotp, TotpEnrolment> {

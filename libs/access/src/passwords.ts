@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { availableParallelism } from 'node:os';
 import * as argon2 from 'argon2';
 import { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { adjacencyGraphs, dictionary as common } from '@zxcvbn-ts/language-common';
@@ -27,24 +28,50 @@ const estimator = new ZxcvbnFactory({
   translations,
 });
 
+/**
+ * At most this many argon2 computations at once: one core stays free for the event loop (libuv's pool has four
+ * threads; four 19 MiB hashes on a two-core machine starve every other request). The rest queue.
+ */
+export const ARGON2_CONCURRENCY = Math.max(1, availableParallelism() - 1);
+
+/** A counting semaphore: `run` waits for a free slot. */
+class Slots {
+  private free: number;
+  private readonly waiting: Array<() => void> = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
 /** Hashing, verifying and judging passwords. */
 @Injectable()
 export class Passwords {
+  private readonly slots = new Slots(ARGON2_CONCURRENCY);
+
   /** A hash of a password nobody has: verified against when the user is unknown, so both answers take as long. */
   private readonly decoy: Promise<string> = argon2.hash('decoy password that matches nothing', ARGON2_PARAMS);
 
   hash(password: string): Promise<string> {
-    return argon2.hash(password, ARGON2_PARAMS);
+    return this.slots.run(() => argon2.hash(password, ARGON2_PARAMS));
   }
 
   /** Verifies against a stored hash, or against the decoy (and answers false) when there is none. */
   async verify(hash: string | null, password: string): Promise<boolean> {
     try {
-      if (hash === null) {
-        await argon2.verify(await this.decoy, password);
-        return false;
-      }
-      return await argon2.verify(hash, password);
+      const stored = hash ?? (await this.decoy);
+      const ok = await this.slots.run(() => argon2.verify(stored, password));
+      return hash !== null && ok;
     } catch {
       return false;
     }

@@ -27,6 +27,7 @@ import { MfaChallenges, MfaStep } from './mfa-challenge';
 import { refreshRefused, sessionDecider } from './session.decider';
 import { REFRESH_PREFIX, SessionIssuer, TokenPair } from './sessions';
 import { AccessStreams } from './streams';
+import { storePassword, userIn } from './users';
 import { OpenSessions } from './open-sessions';
 import { SignInThrottle, sleep } from './throttle';
 import { parseToken } from './tokens';
@@ -222,8 +223,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword, { 
   ) {}
 
   async execute({ ctx, input }: ChangePassword) {
-    const user = await this.directory.user(input.userId);
-    if (!user || user.orgId !== input.orgId) throw new ForbiddenError('not a user of this org');
+    const user = await userIn(this.directory, input.orgId, input.userId);
     const stream = AccessStreams.credential(input.userId);
     const { state } = await this.executor.current(stream, credentialDecider);
     if (!(await this.passwords.verify(state.passwordHash, input.currentPassword))) {
@@ -231,19 +231,7 @@ export class ChangePasswordHandler implements ICommandHandler<ChangePassword, { 
         { field: 'currentPassword', problem: 'wrong' },
       ]);
     }
-    const next = this.passwords.assertStrong(input.newPassword, 'newPassword', [
-      user.username,
-      user.email,
-      user.displayName ?? '',
-    ]);
-    const hash = await this.passwords.hash(next);
-    await this.executor.execute(
-      stream,
-      credentialDecider,
-      { type: 'SetPassword', userId: user.userId, orgId: user.orgId, hash, reason: 'change' },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await storePassword(this.executor, this.passwords, ctx, user, input.newPassword, 'newPassword', 'change');
     // Every other session ends: whoever knew the old password is signed out.
     const ended = await this.sessions.endAll(
       ctx,
@@ -266,22 +254,8 @@ export class SetUserPasswordHandler implements ICommandHandler<SetUserPassword, 
   ) {}
 
   async execute({ ctx, input }: SetUserPassword) {
-    const user = await this.directory.user(input.userId);
-    if (!user || user.orgId !== input.orgId)
-      throw new NotFoundError(`user ${input.userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
-    const password = this.passwords.assertStrong(input.password, 'password', [
-      user.username,
-      user.email,
-      user.displayName ?? '',
-    ]);
-    const hash = await this.passwords.hash(password);
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      { type: 'SetPassword', userId: user.userId, orgId: user.orgId, hash, reason: 'set' },
-      ctx,
-      { orgId: user.orgId },
-    );
+    const user = await userIn(this.directory, input.orgId, input.userId);
+    await storePassword(this.executor, this.passwords, ctx, user, input.password, 'password', 'set');
     return { sessionsEnded: await this.sessions.endAll(ctx, user.orgId, user.userId, 'password-changed') };
   }
 }
@@ -294,9 +268,7 @@ export class UnlockAccountHandler implements ICommandHandler<UnlockAccount, { un
   ) {}
 
   async execute({ ctx, input }: UnlockAccount) {
-    const user = await this.directory.user(input.userId);
-    if (!user || user.orgId !== input.orgId)
-      throw new NotFoundError(`user ${input.userId} not found`, [{ field: 'userId', problem: 'unknown' }]);
+    const user = await userIn(this.directory, input.orgId, input.userId);
     const r = await this.executor.execute(
       AccessStreams.credential(user.userId),
       credentialDecider,
