@@ -4,19 +4,19 @@ import { CommandExecutor, EventRegistry, PositionWaiter } from '@purser/core';
 import { DirectoryLookupModule } from '@purser/directory';
 import { CONFIG, Gatekeeper, ProjectionRegistry, PurserConfig } from '@purser/platform';
 import { ACCESS_EVENT_TYPES } from './events';
-import { AccessSessionsProjection } from './projection';
-import { AccessApiKeysProjection } from './api-keys.projection';
+import { AccessSessionsProjection } from './sessions/projection';
+import { AccessApiKeysProjection } from './api-keys/api-keys.projection';
 import { AccessReaper } from './reaper';
-import { ApiKeysController } from './api-keys.controller';
+import { ApiKeysController } from './api-keys/api-keys.controller';
 import { KeyMaterial } from './key-material';
 import { AccessTokens } from './tokens';
-import { Passwords } from './passwords';
-import { SessionIssuer } from './sessions';
-import { SignInThrottle } from './throttle';
-import { Instance } from './instance';
-import { MfaChallenges } from './mfa-challenge';
-import { OpenSessions } from './open-sessions';
-import { SetUpHandler, SetupToken } from './setup';
+import { Passwords } from './credentials/passwords';
+import { SessionIssuer } from './sessions/sessions';
+import { SignInThrottle } from './credentials/throttle';
+import { Instance } from './setup/instance';
+import { MfaChallenges } from './mfa/mfa-challenge';
+import { OpenSessions } from './sessions/open-sessions';
+import { SetUpHandler, SetupToken } from './setup/setup';
 import {
   ChangePasswordHandler,
   EndSessionHandler,
@@ -24,14 +24,18 @@ import {
   SetUserPasswordHandler,
   SignInHandler,
   UnlockAccountHandler,
-} from './sign-in.handlers';
+} from './sign-in/sign-in.handlers';
 import { AccessAuthenticator, ApiKeyVerifier } from './authenticator';
-import { ApiKeys } from './api-keys';
-import { AuthController } from './auth.controller';
-import { MeController, UserAccessController } from './me.controller';
-import { CompletePasswordResetHandler, PasswordResetMailer, RequestPasswordResetHandler } from './reset';
-import { ResetController } from './reset.controller';
-import { MeMfaController, MfaSignInController, OrgMfaController } from './mfa.controller';
+import { ApiKeys } from './api-keys/api-keys';
+import { AuthController } from './sign-in/auth.controller';
+import { MeController, UserAccessController } from './sign-in/me.controller';
+import {
+  CompletePasswordResetHandler,
+  PasswordResetMailer,
+  RequestPasswordResetHandler,
+} from './reset/reset';
+import { ResetController } from './reset/reset.controller';
+import { MeMfaController, MfaSignInController, OrgMfaController } from './mfa/mfa.controller';
 import {
   ConfirmTotpHandler,
   EnrolTotpHandler,
@@ -39,14 +43,14 @@ import {
   RenewRecoveryCodesHandler,
   ResetUserMfaHandler,
   TurnOffMfaHandler,
-} from './mfa';
+} from './mfa/mfa';
 import {
   CompleteMfaSignInHandler,
   ConfirmTotpAtSignInHandler,
   EnrolTotpAtSignInHandler,
   SecondStep,
-} from './mfa-sign-in';
-import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa-policy';
+} from './mfa/mfa-sign-in';
+import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa/mfa-policy';
 
 /**
  * Registers the access context's event names, its projections and its reaper (the reactor that ends a deactivated

@@ -2,8 +2,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AuthRequest, Authenticator, Clock, CommandExecutor, Principal } from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
 import { BreakGlass, CLOCK, bearerOf, unauthenticated } from '@purser/platform';
-import { Instance } from './instance';
-import { isActiveSession, sessionDecider } from './session.decider';
+import { Instance } from './setup/instance';
+import { isActiveSession, sessionDecider } from './sessions/session.decider';
 import { AccessStreams } from './streams';
 import { AccessTokens } from './tokens';
 

@@ -6,5 +6,5 @@ export { AccessModule, AccessProjectionsModule } from './access.module';
 export * from './events';
 export { ApiKeyVerifier } from './authenticator';
 export { KeyMaterial } from './key-material';
-export { SETUP_TOKEN_FILE } from './setup';
-export { ARGON2_PARAMS } from './passwords';
+export { SETUP_TOKEN_FILE } from './setup/setup';
+export { ARGON2_PARAMS } from './credentials/passwords';

@@ -10,10 +10,10 @@ import {
   padPosition,
 } from '@purser/core';
 import { TeamDeleted, UserDeactivated, UserDeleted } from '@purser/directory';
-import { apiKeyDecider } from './api-key.decider';
-import { API_KEYS, API_KEYS_PROJECTION, ApiKeyDoc } from './api-keys.projection';
-import { ACCESS_PROJECTION, SESSIONS, SessionDoc } from './projection';
-import { sessionDecider } from './session.decider';
+import { apiKeyDecider } from './api-keys/api-key.decider';
+import { API_KEYS, API_KEYS_PROJECTION, ApiKeyDoc } from './api-keys/api-keys.projection';
+import { ACCESS_PROJECTION, SESSIONS, SessionDoc } from './sessions/projection';
+import { sessionDecider } from './sessions/session.decider';
 import { AccessStreams } from './streams';
 
 export const ACCESS_REAPER = 'access-reaper';

@@ -1,8 +1,8 @@
 import { CommandContext, CommandExecutor, NotFoundError } from '@purser/core';
 import { DirectoryLookup, LiveUser } from '@purser/directory';
-import { credentialDecider } from './credential.decider';
+import { credentialDecider } from './credentials/credential.decider';
 import { PasswordReason } from './events';
-import { Passwords } from './passwords';
+import { Passwords } from './credentials/passwords';
 import { AccessStreams } from './streams';
 
 /** The user of a `self` route (or of an org's user route): 404 when gone or in another org. */
