@@ -1,12 +1,6 @@
 import { Inject } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import {
-  CommandContext,
-  CommandExecutor,
-  NotFoundError,
-  UnauthenticatedError,
-  uuidv7,
-} from '@purser/core';
+import { CommandContext, CommandExecutor, NotFoundError, UnauthenticatedError, uuidv7 } from '@purser/core';
 import { DirectoryLookup, LiveUser } from '@purser/directory';
 import { CONFIG, PurserConfig } from '@purser/platform';
 import {
