@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestServer, apiClient, startTestServer } from '@purser/testkit';
 import { CliIo, runCli } from './cli';
@@ -59,6 +59,15 @@ describe('the purser CLI', () => {
     const { kid } = JSON.parse(out[0]);
     const stored = JSON.parse(readFileSync(join(server.dataDir, 'keys', 'signing-keys.json'), 'utf8'));
     expect(stored.keys.map((k: { kid: string }) => k.kid)).toEqual([before.body.keys[0].kid, kid]);
+  });
+
+  it('given an empty folder, when `purser keys init` runs, then it holds the pepper, the sealing key and a signing key (0600)', async () => {
+    const dir = join(server.dataDir, 'fresh-keys');
+    const { cli, out } = io();
+    expect(await runCli(['keys', 'init', '--keys-dir', dir], cli)).toBe(0);
+    expect(JSON.parse(out[0])).toEqual({ keysDir: dir, kid: expect.any(String) });
+    for (const file of ['pepper', 'seal.key', 'signing-keys.json'])
+      expect(statSync(join(dir, file)).mode & 0o777).toBe(0o600);
   });
 
   it('given a missing option, then exit 2 with the usage', async () => {

@@ -22,6 +22,8 @@ Commands:
                --username NAME  --email ADDRESS
                The owner's password comes from PURSER_OWNER_PASSWORD, or stdin, or a prompt.
                Prints the answer of POST /v1/setup as JSON (orgId, userId, accessToken, refreshToken).
+  keys init    Create the instance's key material (pepper, sealing key, a signing key) in a folder, e.g. to
+               store it as a Kubernetes Secret shared by every org server: --keys-dir DIR
   keys rotate  Add a signing key for access tokens (the newest signs; older ones keep verifying).
                --keys-dir DIR (default <data dir>/keys, or PURSER_KEYS_DIR)  --keep N (3)
   help         This text.`;
@@ -31,6 +33,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     if (command === 'setup') return await setup(argv.slice(1), io);
     if (command === 'keys' && sub === 'rotate') return rotate(argv.slice(2), io);
+    if (command === 'keys' && sub === 'init') return init(argv.slice(2), io);
     if (command === undefined || command === 'help' || command === '--help') {
       io.out(USAGE);
       return command === undefined ? 2 : 0;
@@ -89,15 +92,25 @@ async function setup(args: string[], io: CliIo): Promise<number> {
   return 0;
 }
 
+function keysDirOf(value: string | undefined, io: CliIo): string {
+  return resolve(value ?? io.env.PURSER_KEYS_DIR ?? join(io.env.PURSER_DATA_DIR ?? './data', 'keys'));
+}
+
+function init(args: string[], io: CliIo): number {
+  const { values } = parseArgs({ args, options: { 'keys-dir': { type: 'string' } }, strict: true });
+  const dir = keysDirOf(values['keys-dir'], io);
+  const keys = KeyMaterial.open(dir);
+  io.out(JSON.stringify({ keysDir: dir, kid: keys.currentSigningKey().kid }));
+  return 0;
+}
+
 function rotate(args: string[], io: CliIo): number {
   const { values } = parseArgs({
     args,
     options: { 'keys-dir': { type: 'string' }, keep: { type: 'string', default: '3' } },
     strict: true,
   });
-  const dir = resolve(
-    values['keys-dir'] ?? io.env.PURSER_KEYS_DIR ?? join(io.env.PURSER_DATA_DIR ?? './data', 'keys'),
-  );
+  const dir = keysDirOf(values['keys-dir'], io);
   const keep = Number(values.keep);
   if (!Number.isInteger(keep) || keep < 2 || keep > 20) {
     io.err('--keep must be an integer from 2 to 20');

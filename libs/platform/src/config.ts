@@ -61,6 +61,11 @@ export interface AccessConfig {
   mailFrom: string;
   /** The console's address, for links in mails (reset). */
   publicUrl: string | null;
+  /**
+   * The one-time setup token, when the operator chooses it (several replicas must share one); otherwise the first
+   * start makes one up.
+   */
+  setupToken: string | null;
 }
 
 export const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -176,7 +181,10 @@ export function loadConfig(
     smtpUrl,
     mailFrom: str('PURSER_MAIL_FROM') ?? 'Purser <purser@localhost>',
     publicUrl,
+    setupToken: str('PURSER_SETUP_TOKEN'),
   };
+  if (access.setupToken !== null && !/^[\x21-\x7e]{32,200}$/.test(access.setupToken))
+    problems.push('PURSER_SETUP_TOKEN must be 32 to 200 printable characters without spaces');
 
   const config: PurserConfig = {
     port: int('PORT', 3000, 0, 65535),

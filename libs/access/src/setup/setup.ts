@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { CommandExecutor, SYSTEM_ACTOR, UnauthenticatedError, accepted } from '@purser/core';
@@ -47,11 +47,12 @@ export class SetupToken implements OnApplicationBootstrap {
       this.spend();
       return;
     }
-    let token = existsSync(this.path) ? readFileSync(this.path, 'utf8').trim() : '';
-    if (!/^pst_[A-Za-z0-9_-]{32,}$/.test(token)) {
+    let token =
+      this.config.access.setupToken ?? (existsSync(this.path) ? readFileSync(this.path, 'utf8').trim() : '');
+    if (this.config.access.setupToken === null && !/^pst_[A-Za-z0-9_-]{32,}$/.test(token))
       token = `pst_${randomSecret()}`;
-      writeFileSync(this.path, `${token}\n`, { mode: 0o600 });
-    }
+    mkdirSync(this.config.dataDir, { recursive: true });
+    writeFileSync(this.path, `${token}\n`, { mode: 0o600 });
     this.digest = sha256(token);
     this.logger.warn(
       { setupToken: token, file: this.path },
