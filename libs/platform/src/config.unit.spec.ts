@@ -56,6 +56,32 @@ describe('configuration', () => {
     expect((err as Error).message).not.toContain('secret');
   });
 
+  it('given the access settings, then their defaults, a chosen setup token, and refusals naming the variable (never its value)', () => {
+    const access = loadConfig({ PURSER_DATA_DIR: '/srv/purser' }).access;
+    expect(access).toMatchObject({
+      keysDir: '/srv/purser/keys',
+      accessTokenTtlSeconds: 900,
+      lockoutThreshold: 5,
+      lockoutSeconds: 900,
+      resetTokenTtlSeconds: 1800,
+      smtpUrl: null,
+      setupToken: null,
+    });
+    const token = 'a-setup-token-chosen-by-the-operator-0123';
+    expect(loadConfig({ PURSER_SETUP_TOKEN: token }).access.setupToken).toBe(token);
+    let err: unknown;
+    try {
+      loadConfig({ PURSER_SETUP_TOKEN: 'too short', PURSER_SMTP_URL: 'http://mail:25' });
+    } catch (e) {
+      err = e;
+    }
+    expect((err as ConfigError).problems).toEqual([
+      'PURSER_SMTP_URL="http://mail:25" must be a URL starting with smtp:// or smtps://',
+      'PURSER_SETUP_TOKEN must be 32 to 200 printable characters without spaces',
+    ]);
+    expect((err as Error).message).not.toContain('too short');
+  });
+
   it('given worker tasks, then a worker runs only those, and unknown ones are refused', () => {
     expect(loadConfig({}).workerTasks).toEqual(['projections', 'consumers', 'sweeper']);
     expect(loadConfig({ PURSER_WORKER_TASKS: ' consumers ,consumers' }).workerTasks).toEqual(['consumers']);
