@@ -13,6 +13,7 @@ import { AccessTokens } from './tokens';
 import { Passwords } from './credentials/passwords';
 import { SessionIssuer } from './sessions/sessions';
 import { SignInThrottle } from './credentials/throttle';
+import { SignInFailures } from './credentials/failures';
 import { Instance } from './setup/instance';
 import { MfaChallenges } from './mfa/mfa-challenge';
 import { OpenSessions } from './sessions/open-sessions';
@@ -110,6 +111,7 @@ export class AccessProjectionsModule {
     Passwords,
     SessionIssuer,
     SignInThrottle,
+    SignInFailures,
     Instance,
     MfaChallenges,
     OpenSessions,

@@ -9,7 +9,8 @@ import { MfaCredentials, RecoveryCodes } from './mfa';
 import { CompleteMfaSignIn, ConfirmTotpAtSignIn, EnrolTotpAtSignIn } from './mfa.commands';
 import { SessionIssuer, TokenPair } from '../sessions/sessions';
 import { AccessStreams } from '../streams';
-import { SignInThrottle, sleep } from '../credentials/throttle';
+import { SignInThrottle } from '../credentials/throttle';
+import { SignInFailures } from '../credentials/failures';
 import { AccessTokens } from '../tokens';
 import { TotpEnrolment } from './totp';
 
@@ -42,6 +43,7 @@ export class SecondStep {
     private readonly mfa: MfaCredentials,
     private readonly sessions: SessionIssuer,
     private readonly throttle: SignInThrottle,
+    private readonly failures: SignInFailures,
     @Inject(CONFIG) private readonly config: PurserConfig,
   ) {}
 
@@ -69,25 +71,8 @@ export class SecondStep {
     origin: RequestOrigin,
     error: UnauthenticatedError,
   ): Promise<never> {
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RecordFailure',
-        userId: user.userId,
-        orgId: user.orgId,
-        reason,
-        origin,
-        now: ctx.now,
-        threshold: this.config.access.lockoutThreshold,
-        lockSeconds: this.config.access.lockoutSeconds,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
-    const delay = this.throttle.delayFor(cred.failures + 1, origin.ip);
-    this.throttle.failed(origin.ip);
-    if (delay > 0) await sleep(delay);
+    await this.failures.record(ctx, user, reason, origin);
+    await this.failures.slowDown(cred.failures + 1, origin.ip);
     throw error;
   }
 

@@ -1,31 +1,9 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Length, MaxLength } from 'class-validator';
-import { IdField } from '@purser/platform';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsString, Length } from 'class-validator';
+import { SignInNameDto } from '../sign-in/dto';
 
-export class PasswordResetRequestDto {
-  @IdField({ example: '0190f1c2-7e4b-7c1a-9d2e-3f4a5b6c7d8e' })
-  orgId: string;
-
-  @ApiPropertyOptional({
-    type: String,
-    maxLength: 64,
-    description: 'The username, or give the email instead',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  username?: string;
-
-  @ApiPropertyOptional({
-    type: String,
-    maxLength: 254,
-    description: 'The email, or give the username instead',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(254)
-  email?: string;
-}
+/** The org and exactly one of username and email (as for sign-in). */
+export class PasswordResetRequestDto extends SignInNameDto {}
 
 export class PasswordResetCompleteDto {
   @ApiProperty({

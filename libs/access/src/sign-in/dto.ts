@@ -64,7 +64,8 @@ export class SetupDto {
   owner: SetupOwnerDto;
 }
 
-export class LoginDto {
+/** Who signs in (or asks for a reset): the org, and exactly one of username and email. */
+export class SignInNameDto {
   @IdField({ example: '0190f1c2-7e4b-7c1a-9d2e-3f4a5b6c7d8e' })
   orgId: string;
 
@@ -87,7 +88,9 @@ export class LoginDto {
   @IsString()
   @MaxLength(254)
   email?: string;
+}
 
+export class LoginDto extends SignInNameDto {
   @PasswordField('The password')
   password: string;
 }

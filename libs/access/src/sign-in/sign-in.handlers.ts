@@ -22,7 +22,8 @@ import { REFRESH_PREFIX, SessionIssuer, TokenPair } from '../sessions/sessions';
 import { AccessStreams } from '../streams';
 import { storePassword, userIn } from '../users';
 import { OpenSessions } from '../sessions/open-sessions';
-import { SignInThrottle, sleep } from '../credentials/throttle';
+import { SignInThrottle } from '../credentials/throttle';
+import { SignInFailures } from '../credentials/failures';
 import { parseToken } from '../tokens';
 
 /** The one answer to every failed sign-in: which part was wrong (user, password, lock, status) is not told. */
@@ -41,6 +42,7 @@ export class SignInHandler implements ICommandHandler<SignIn, SignInResult> {
     private readonly passwords: Passwords,
     private readonly sessions: SessionIssuer,
     private readonly throttle: SignInThrottle,
+    private readonly failures: SignInFailures,
     private readonly instance: Instance,
     private readonly mfa: MfaChallenges,
     @Inject(CONFIG) private readonly config: PurserConfig,
@@ -64,7 +66,7 @@ export class SignInHandler implements ICommandHandler<SignIn, SignInResult> {
             ? null
             : 'password';
     if (reason) {
-      await this.recordFailure(ctx, user, reason, input.origin);
+      await this.failures.record(ctx, user, reason, input.origin);
       return this.refuse(cred.failures + 1, input.origin.ip);
     }
     const instanceAdmin = await this.instance.isAdministrator(user.userId);
@@ -106,34 +108,8 @@ export class SignInHandler implements ICommandHandler<SignIn, SignInResult> {
     );
   }
 
-  private async recordFailure(
-    ctx: CommandContext,
-    user: LiveUser,
-    reason: SignInFailureReason,
-    origin: RequestOrigin,
-  ) {
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RecordFailure',
-        userId: user.userId,
-        orgId: user.orgId,
-        reason,
-        origin,
-        now: ctx.now,
-        threshold: this.config.access.lockoutThreshold,
-        lockSeconds: this.config.access.lockoutSeconds,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
-  }
-
   private async refuse(accountFailures: number, ip: string): Promise<never> {
-    const delay = this.throttle.delayFor(accountFailures, ip);
-    this.throttle.failed(ip);
-    if (delay > 0) await sleep(delay);
+    await this.failures.slowDown(accountFailures, ip);
     throw signInRefused();
   }
 }
