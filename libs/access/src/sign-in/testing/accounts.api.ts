@@ -128,6 +128,20 @@ export function accountsApiSpec(start: StartServer) {
       await owner.put(`/v1/orgs/${orgId}/users/${bobId}/password`, { password: BOB_PASSWORD });
     });
 
+    it('given bob signed in, when he changes his display name and email at /v1/me, then the directory says so; an email in use is 409', async () => {
+      const bob = as((await login(BOB_PASSWORD)).body.accessToken);
+      const changed = await bob.patch('/v1/me', { displayName: 'Bob B.', email: 'bob.b@acme.test' });
+      expect(changed.status).toBe(200);
+      expect(changed.body).toMatchObject({
+        displayName: 'Bob B.',
+        email: 'bob.b@acme.test',
+        username: 'bob',
+      });
+      const taken = await bob.patch('/v1/me', { email: 'ada@acme.test' });
+      expect(taken.status).toBe(409);
+      expect((await bob.get('/v1/me')).body.email).toBe('bob.b@acme.test');
+    });
+
     it("given bob's sessions, when an admin lists and ends one, then that session's token is refused", async () => {
       const signedIn = await login(BOB_PASSWORD);
       const list = await owner.get(`/v1/orgs/${orgId}/users/${bobId}/sessions`);
