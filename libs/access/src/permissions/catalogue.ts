@@ -93,6 +93,6 @@ export const BUILT_IN = new Map(BUILT_IN_ROLES.map((r) => [r.roleId, r]));
 
 /** Roles only an owner may assign or revoke. */
 export const OWNER_ROLE = 'owner';
-/** A user the directory names with no role is a member; a team-owned API key is an agent. */
+/** A user the directory names with no role is a member, and so is a team-owned API key. */
 export const DEFAULT_USER_ROLE = 'member';
-export const DEFAULT_TEAM_KEY_ROLE = 'agent';
+export const DEFAULT_TEAM_KEY_ROLE = 'member';
