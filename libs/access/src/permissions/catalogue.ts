@@ -9,12 +9,15 @@ export interface PermissionEntry {
 /** Every permission the routes declare, and the ones roles and audits need: the catalogue, as code. */
 export const PERMISSION_CATALOGUE: readonly PermissionEntry[] = [
   { name: 'org.create', description: 'Create orgs (the instance administrator only)' },
-  { name: 'org.read', description: "Read the org, its settings and its sign-in policy" },
-  { name: 'org.manage', description: "Change or delete the org and its sign-in policy" },
+  { name: 'org.read', description: 'Read the org, its settings and its sign-in policy' },
+  { name: 'org.manage', description: 'Change or delete the org and its sign-in policy' },
   { name: 'team.read', description: 'Read teams and the team tree' },
   { name: 'team.manage', description: 'Create, rename, move and delete teams' },
   { name: 'user.read', description: 'Read users' },
-  { name: 'user.manage', description: "Create, change, deactivate and delete users; their passwords, locks and MFA" },
+  {
+    name: 'user.manage',
+    description: 'Create, change, deactivate and delete users; their passwords, locks and MFA',
+  },
   { name: 'usage.record', description: 'Record usage' },
   { name: 'usage.read', description: 'Read usage and its reports' },
   { name: 'rate.read', description: 'Read rates' },
@@ -26,7 +29,10 @@ export const PERMISSION_CATALOGUE: readonly PermissionEntry[] = [
   { name: 'apikey.manage', description: 'Create, rotate, revoke and read API keys' },
   { name: 'self', description: "A signed-in user's own profile, password, sessions and MFA" },
   { name: 'role.read', description: 'Read roles, assignments and permission checks of others' },
-  { name: 'role.manage', description: 'Create, change and delete roles and custom permissions; assign roles' },
+  {
+    name: 'role.manage',
+    description: 'Create, change and delete roles and custom permissions; assign roles',
+  },
   { name: 'audit.read', description: 'Read the audit trail' },
   { name: 'permission.read', description: 'List the permissions (every built-in role holds it)' },
 ];
@@ -78,7 +84,15 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
     roleId: 'member',
     name: 'Member',
     description: "Reads of the org's directory, their own profile, usage and quotas",
-    grants: [...DIRECTORY_READS, 'self', 'usage.record', 'usage.read', 'quota.check', 'quota.read', 'permission.read'],
+    grants: [
+      ...DIRECTORY_READS,
+      'self',
+      'usage.record',
+      'usage.read',
+      'quota.check',
+      'quota.read',
+      'permission.read',
+    ],
   },
   { roleId: 'auditor', name: 'Auditor', description: 'Every read and the audit trail', grants: ['*.read'] },
   {

@@ -1,12 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import {
-  CommandContext,
-  Principal,
-  ValidationError,
-  orgNotFound,
-  uuidv7,
-} from '@purser/core';
+import { CommandContext, Principal, ValidationError, orgNotFound, uuidv7 } from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
 import { Caller, Ctx, Endpoint, Gatekeeper, IdPipe } from '@purser/platform';
 import { PERMISSION_CATALOGUE } from './catalogue';
@@ -81,7 +75,7 @@ export class PermissionsController {
   @HttpCode(200)
   @Endpoint({
     summary: 'Whether a principal holds a permission in an org (or team), and through which roles',
-    description: "Asking about another principal than yourself needs role.read in that org",
+    description: 'Asking about another principal than yourself needs role.read in that org',
     requires: 'permission.read',
     ok: { description: 'The answer', schema: S.check },
     errors: [404],
@@ -271,4 +265,3 @@ export class RolesController {
     return { items: (await this.roles.state(orgId)).assignments };
   }
 }
-

@@ -192,7 +192,9 @@ function decide(c: RolesCommand, s: RolesState) {
       const name = c.name ?? role.name;
       const description = c.description ?? role.description;
       if (name === role.name && description === role.description) return [];
-      return [{ type: 'RoleUpdated' as const, data: { orgId: c.orgId, roleId: c.roleId, name, description } }];
+      return [
+        { type: 'RoleUpdated' as const, data: { orgId: c.orgId, roleId: c.roleId, name, description } },
+      ];
     }
     case 'DeleteRole': {
       const role = customRole(s, c.roleId);
@@ -202,8 +204,7 @@ function decide(c: RolesCommand, s: RolesState) {
     case 'AddRolePermission': {
       const role = customRole(s, c.roleId);
       if (!isRole(role)) return role;
-      if (unknownPermissions(s, [c.permission]).length)
-        return refuse(roleNotFoundPermission(c.permission));
+      if (unknownPermissions(s, [c.permission]).length) return refuse(roleNotFoundPermission(c.permission));
       const missing = unheld(c.granter, [c.permission]);
       if (missing) return refuse(notHeld(missing));
       if (role.permissions.includes(c.permission)) return [];
@@ -260,7 +261,8 @@ function ownersOnly() {
 }
 
 function assignmentOf(c: Assignment): Assignment {
-  const scope: RoleScope = c.scope.type === 'org' ? { type: 'org' } : { type: 'team', teamId: c.scope.teamId };
+  const scope: RoleScope =
+    c.scope.type === 'org' ? { type: 'org' } : { type: 'team', teamId: c.scope.teamId };
   return { principal: { type: c.principal.type, id: c.principal.id }, roleId: c.roleId, scope };
 }
 

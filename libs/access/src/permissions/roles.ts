@@ -84,11 +84,15 @@ export class Roles {
   ): Promise<Assignment> {
     const { principal, roleId } = body;
     if (body.scope.type === 'team' && !body.scope.teamId)
-      throw new ValidationError('a team scope names its team', [{ field: 'scope.teamId', problem: 'missing' }]);
+      throw new ValidationError('a team scope names its team', [
+        { field: 'scope.teamId', problem: 'missing' },
+      ]);
     const scope: RoleScope =
       body.scope.type === 'org' ? { type: 'org' } : { type: 'team', teamId: body.scope.teamId! };
     if (scope.type === 'team' && !(await this.directory.team(orgId, scope.teamId)))
-      throw new NotFoundError(`team ${scope.teamId} not found`, [{ field: 'scope.teamId', problem: 'unknown' }]);
+      throw new NotFoundError(`team ${scope.teamId} not found`, [
+        { field: 'scope.teamId', problem: 'unknown' },
+      ]);
     await this.livePrincipal(orgId, principal);
     return { principal: { type: principal.type, id: principal.id }, roleId, scope };
   }
