@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiParam, ApiTags } from '@nestjs/swagger';
 import { CommandContext, Principal, ValidationError, orgNotFound, uuidv7 } from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
 import { Caller, Ctx, Endpoint, Gatekeeper, IdPipe } from '@purser/platform';
@@ -18,6 +18,9 @@ import { Roles, permissionsOf, rolesOf } from './roles';
 const OrgId = () => Param('orgId', IdPipe);
 const RoleId = () => Param('roleId', IdPipe);
 const PERMISSION_PARAM = /^[a-z][a-z0-9-]{0,31}(\.[a-z][a-z0-9-]{0,31}){0,4}$/;
+
+const PermissionParam = () =>
+  ApiParam({ name: 'permission', schema: { type: 'string', pattern: PERMISSION_PARAM.source } });
 
 function permissionParam(p: string): string {
   if (!PERMISSION_PARAM.test(p))
@@ -177,6 +180,7 @@ export class RolesController {
   }
 
   @Put('roles/:roleId/permissions/:permission')
+  @PermissionParam()
   @Endpoint({
     summary: 'Add a permission to a custom role (one you hold)',
     requires: 'role.manage',
@@ -197,6 +201,7 @@ export class RolesController {
   }
 
   @Delete('roles/:roleId/permissions/:permission')
+  @PermissionParam()
   @Endpoint({
     summary: 'Remove a permission from a custom role',
     requires: 'role.manage',

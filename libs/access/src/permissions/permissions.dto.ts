@@ -41,7 +41,11 @@ export class CreateRoleDto {
   @Length(0, 200)
   description?: string;
 
-  @ApiProperty({ type: 'array', items: { type: 'string' }, maxItems: MAX_ROLE_PERMISSIONS })
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', pattern: PERMISSION_NAME.source },
+    maxItems: MAX_ROLE_PERMISSIONS,
+  })
   @IsArray()
   @ArrayMaxSize(MAX_ROLE_PERMISSIONS)
   @IsString({ each: true })
@@ -105,7 +109,7 @@ export class PermissionCheckDto {
   @Type(() => RolePrincipalDto)
   principal: RolePrincipalDto;
 
-  @ApiProperty({ type: String, example: 'quota.manage' })
+  @ApiProperty({ type: String, pattern: PERMISSION_NAME.source, example: 'quota.manage' })
   @IsString()
   @Matches(PERMISSION_NAME, { message: 'permission must look like quota.manage' })
   permission: string;

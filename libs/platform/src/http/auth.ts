@@ -115,11 +115,12 @@ export class Gatekeeper implements Authenticator, Authorizer {
   constructor(
     private authenticator: Authenticator,
     private authorizer: Authorizer,
+    private readonly options: { authorizerPinned?: boolean } = {},
   ) {}
 
   install(parts: { authenticator?: Authenticator; authorizer?: Authorizer }): void {
     if (parts.authenticator) this.authenticator = parts.authenticator;
-    if (parts.authorizer) this.authorizer = parts.authorizer;
+    if (parts.authorizer && !this.options.authorizerPinned) this.authorizer = parts.authorizer;
   }
 
   authenticate(request: AuthRequest): Principal | Promise<Principal> {
