@@ -105,6 +105,8 @@ export const BUILT_IN_ROLES: readonly BuiltInRole[] = [
 
 export const BUILT_IN = new Map(BUILT_IN_ROLES.map((r) => [r.roleId, r]));
 
+/** A signed-in user's own account: every user of the org holds it, whatever their roles. */
+export const SELF = 'self';
 /** Roles only an owner may assign or revoke. */
 export const OWNER_ROLE = 'owner';
 /** A user the directory names with no role is a member, and so is a team-owned API key. */

@@ -6,7 +6,9 @@ import {
   TestServer,
   apiClient,
   setUpInstance,
+  signIn,
   signedInOrg,
+  strongPassword,
   startTestServer,
 } from '@purser/testkit';
 import { AccessStreams } from '../streams';
@@ -199,6 +201,23 @@ describe('roles and permissions: team scopes, API key scopes, custom roles, gran
     expect((await check(teamAdmin.api, { principal: user(member), permission: 'usage.record' })).status).toBe(
       403,
     );
+  });
+
+  it('given a user whose directory role is auditor, when reading, then 200; when changing anything, then 403; their own account stays theirs', async () => {
+    const created = await root.api.post(`/v1/orgs/${orgId}/users`, {
+      username: 'audrey',
+      email: 'audrey@acme.test',
+      roleId: 'auditor',
+    });
+    expect(created.status).toBe(201);
+    const password = strongPassword();
+    await root.api.put(`/v1/orgs/${orgId}/users/${created.body.id}/password`, { password });
+    const auditor = await signIn(server, { orgId, userId: created.body.id, username: 'audrey', password });
+    expect((await auditor.api.get(`/v1/orgs/${orgId}/role-assignments`)).status).toBe(200);
+    expect((await auditor.api.get(`/v1/orgs/${orgId}/teams`)).status).toBe(200);
+    expect((await auditor.api.get('/v1/me')).status).toBe(200);
+    expect((await auditor.api.post(`/v1/orgs/${orgId}/teams`, { name: 'Audit' })).status).toBe(403);
+    expect((await auditor.api.post('/v1/usage', usage(orgId, created.body.id))).status).toBe(403);
   });
 
   it('given the catalogue, when listing permissions, then every permission the routes declare is there', async () => {

@@ -4,7 +4,7 @@ import { DirectoryLookup } from '@purser/directory';
 import { TenantAuthorizer } from '@purser/platform';
 import { ApiKeys } from '../api-keys/api-keys';
 import { AccessStreams } from '../streams';
-import { DEFAULT_TEAM_KEY_ROLE, DEFAULT_USER_ROLE, OWNER_ROLE, anyGrantCovers } from './catalogue';
+import { DEFAULT_TEAM_KEY_ROLE, DEFAULT_USER_ROLE, OWNER_ROLE, SELF, anyGrantCovers } from './catalogue';
 import { Granter, RolePrincipal, RoleScope, RolesState, roleGrants, rolesDecider } from './roles.decider';
 
 /** A role a principal holds somewhere, and why (the directory's role, an assignment, a team's, a key owner's). */
@@ -138,6 +138,8 @@ export class RbacAuthorizer implements Authorizer {
   async authorize(principal: Principal, permission: Permission, scope: AuthScope): Promise<void> {
     this.tenancy.authorize(principal, permission, scope);
     if (principal.instanceAdmin) return;
+    // A signed-in user's own account is theirs whatever their roles (tenancy has checked it is a session).
+    if (permission === SELF) return;
     const orgId = scope.orgId ?? principal.orgId;
     if (orgId) {
       const holdings = await this.rbac.holdingsOf(principal, orgId);
