@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { ModulesContainer } from '@nestjs/core';
 import { EVENT_STORE, EventStore } from '@purser/core';
+import { REQUIRED_PERMISSION } from '@purser/platform';
 import {
   Api,
   SignedIn,
@@ -12,6 +14,7 @@ import {
   startTestServer,
 } from '@purser/testkit';
 import { AccessStreams } from '../streams';
+import { CATALOGUE_NAMES } from './catalogue';
 
 const quota = (orgId: string) => ({
   entityType: 'Org',
@@ -218,6 +221,21 @@ describe('roles and permissions: team scopes, API key scopes, custom roles, gran
     expect((await auditor.api.get('/v1/me')).status).toBe(200);
     expect((await auditor.api.post(`/v1/orgs/${orgId}/teams`, { name: 'Audit' })).status).toBe(403);
     expect((await auditor.api.post('/v1/usage', usage(orgId, created.body.id))).status).toBe(403);
+  });
+
+  it('given every route of the server, then each permission it requires is in the catalogue', () => {
+    const required = new Set<string>();
+    for (const module of server.app.get(ModulesContainer).values())
+      for (const { metatype } of module.controllers.values()) {
+        const proto = (metatype as { prototype: Record<string, unknown> }).prototype;
+        for (const name of Object.getOwnPropertyNames(proto)) {
+          const permission = Reflect.getMetadata(REQUIRED_PERMISSION, proto[name] as object) as
+            string | undefined;
+          if (permission) required.add(permission);
+        }
+      }
+    expect(required.size).toBeGreaterThan(15);
+    expect([...required].filter((p) => !CATALOGUE_NAMES.has(p))).toEqual([]);
   });
 
   it('given the catalogue, when listing permissions, then every permission the routes declare is there', async () => {
