@@ -204,7 +204,7 @@ function decide(c: RolesCommand, s: RolesState) {
     case 'AddRolePermission': {
       const role = customRole(s, c.roleId);
       if (!isRole(role)) return role;
-      if (unknownPermissions(s, [c.permission]).length) return refuse(roleNotFoundPermission(c.permission));
+      if (unknownPermissions(s, [c.permission]).length) return refuse(unknownPermission(c.permission));
       const missing = unheld(c.granter, [c.permission]);
       if (missing) return refuse(notHeld(missing));
       if (role.permissions.includes(c.permission)) return [];
@@ -248,7 +248,7 @@ function decide(c: RolesCommand, s: RolesState) {
   }
 }
 
-function roleNotFoundPermission(permission: string) {
+function unknownPermission(permission: string) {
   return new RuleViolationError(`unknown permission ${permission}`, [
     { field: 'permission', problem: 'unknown' },
   ]);
