@@ -83,6 +83,8 @@ interface World {
   reservationId: string;
   sessionId: string;
   keyId: string;
+  roleId: string;
+  permission: string;
 }
 
 /** A URL for the operation: path parameters from `ids`, required query parameters from their examples. */
@@ -184,6 +186,10 @@ describe('tenancy: a member of org A reaches nothing of org B (embedded engines)
     const check = await ok('check', api.post(`/v1/orgs/${ownerB.orgId}/quota-checks`, checkFor(userId)), 200);
     const me = await ok('me', api.get('/v1/me'), 200);
     const key = await ok('key', api.post(`/v1/orgs/${ownerB.orgId}/api-keys`, { name: 'B agent' }));
+    const role = await ok(
+      'role',
+      api.post(`/v1/orgs/${ownerB.orgId}/roles`, { name: 'readers', permissions: ['usage.read'] }),
+    );
     b = {
       orgId: ownerB.orgId,
       userId,
@@ -192,6 +198,8 @@ describe('tenancy: a member of org A reaches nothing of org B (embedded engines)
       reservationId: check.reservationId,
       sessionId: me.sessionId,
       keyId: key.keyId,
+      roleId: role.roleId,
+      permission: 'usage.read',
     };
     expect(b.reservationId).toEqual(expect.any(String));
   });

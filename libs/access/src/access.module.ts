@@ -52,6 +52,10 @@ import {
   SecondStep,
 } from './mfa/mfa-sign-in';
 import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa/mfa-policy';
+import { ROLES_EVENT_TYPES } from './permissions/roles.decider';
+import { Rbac, RbacAuthorizer } from './permissions/rbac';
+import { Roles } from './permissions/roles';
+import { PermissionsController, RolesController } from './permissions/permissions.controller';
 
 /**
  * Registers the access context's event names, its projections and its reaper (the reactor that ends a deactivated
@@ -66,6 +70,7 @@ export class AccessProjectionsModule {
     waiter: PositionWaiter,
   ) {
     events.registerAll(ACCESS_EVENT_TYPES);
+    events.registerAll(ROLES_EVENT_TYPES);
     projections.register(
       new AccessSessionsProjection(),
       new AccessApiKeysProjection(),
@@ -96,6 +101,8 @@ export class AccessProjectionsModule {
     MeMfaController,
     MfaSignInController,
     OrgMfaController,
+    PermissionsController,
+    RolesController,
   ],
   providers: [
     {
@@ -141,10 +148,13 @@ export class AccessProjectionsModule {
     EnrolTotpAtSignInHandler,
     ConfirmTotpAtSignInHandler,
     SetOrgMfaPolicyHandler,
+    Rbac,
+    RbacAuthorizer,
+    Roles,
   ],
 })
 export class AccessModule {
-  constructor(gatekeeper: Gatekeeper, authenticator: AccessAuthenticator) {
-    gatekeeper.install({ authenticator });
+  constructor(gatekeeper: Gatekeeper, authenticator: AccessAuthenticator, authorizer: RbacAuthorizer) {
+    gatekeeper.install({ authenticator, authorizer });
   }
 }

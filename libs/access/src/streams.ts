@@ -5,6 +5,7 @@ export const AccessStreams = {
   session: (sessionId: string) => `session-${sessionId}`,
   policy: (orgId: string) => `access-policy-${orgId}`,
   apiKey: (keyId: string) => `apikey-${keyId}`,
+  roles: (orgId: string) => `roles-${orgId}`,
 } as const;
 
 export const ACCESS_STREAM_PREFIXES = [
@@ -13,4 +14,5 @@ export const ACCESS_STREAM_PREFIXES = [
   'session-',
   'access-policy-',
   'apikey-',
+  'roles-',
 ];

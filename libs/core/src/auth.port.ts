@@ -42,6 +42,8 @@ export interface Authenticator {
 /** What a permission is asked for: the org of the route, when the route names one. */
 export interface AuthScope {
   orgId?: string;
+  /** The team of the route, when it names one (a team scope covers it and every team below it). */
+  teamId?: string;
 }
 
 /**

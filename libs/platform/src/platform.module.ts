@@ -64,6 +64,8 @@ export class PlatformModule {
     const gatekeeper = new Gatekeeper(
       options.authenticator ?? new BreakGlassAuthenticator(breakGlass),
       options.authorizer ?? new TenantAuthorizer(),
+      // One the composition root brings (a test's) stays: a context's install does not replace it.
+      { authorizerPinned: options.authorizer !== undefined },
     );
     return {
       module: PlatformModule,

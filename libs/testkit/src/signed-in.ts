@@ -98,7 +98,12 @@ export async function signedInOrg(
   }
   const username = o.username ?? `member-${randomBytes(3).toString('hex')}`;
   const password = o.password ?? strongPassword();
-  const user = await admin.post(`/v1/orgs/${orgId}/users`, { username, email: `${username}@member.test` });
+  // The first user of an org made here is its owner; one added to a given org is a member.
+  const user = await admin.post(`/v1/orgs/${orgId}/users`, {
+    username,
+    email: `${username}@member.test`,
+    ...(o.orgId ? {} : { roleId: 'owner' }),
+  });
   expectStatus(`POST /v1/orgs/${orgId}/users`, user, 201);
   const userId = user.body.id as string;
   const set = await admin.put(`/v1/orgs/${orgId}/users/${userId}/password`, { password });

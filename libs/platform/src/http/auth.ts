@@ -22,7 +22,8 @@ export const Public = () => SetMetadata(PUBLIC_ROUTE, true);
  * The permission a route needs, checked by the Authorizer in the route's org. Names in use: org.create, org.read,
  * org.manage, team.read, team.manage, user.read, user.manage, usage.record, usage.read, rate.read, rate.manage,
  * quota.read, quota.manage, quota.check, self (a signed-in user's own profile, password, sessions and MFA),
- * session.manage. A route with neither @Public() nor @Requires is refused (403) and fails the route test.
+ * session.manage, apikey.manage, role.read, role.manage, permission.read (the access context's catalogue lists them
+ * all). A route with neither @Public() nor @Requires is refused (403) and fails the route test.
  */
 export const Requires = (permission: Permission) => SetMetadata(REQUIRED_PERMISSION, permission);
 
@@ -115,11 +116,12 @@ export class Gatekeeper implements Authenticator, Authorizer {
   constructor(
     private authenticator: Authenticator,
     private authorizer: Authorizer,
+    private readonly options: { authorizerPinned?: boolean } = {},
   ) {}
 
   install(parts: { authenticator?: Authenticator; authorizer?: Authorizer }): void {
     if (parts.authenticator) this.authenticator = parts.authenticator;
-    if (parts.authorizer) this.authorizer = parts.authorizer;
+    if (parts.authorizer && !this.options.authorizerPinned) this.authorizer = parts.authorizer;
   }
 
   authenticate(request: AuthRequest): Principal | Promise<Principal> {

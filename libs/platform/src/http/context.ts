@@ -99,7 +99,9 @@ export class ActorGuard implements CanActivate {
       ]);
     }
     const orgId = req.params?.orgId;
-    const allowed = this.authorizer.authorize(principal, permission, orgId === undefined ? {} : { orgId });
+    const teamId = req.params?.teamId;
+    const scope = orgId === undefined ? {} : teamId === undefined ? { orgId } : { orgId, teamId };
+    const allowed = this.authorizer.authorize(principal, permission, scope);
     const enter = () => {
       req.purser = { actor: principal.actor, principal, correlationId, clock: this.clock };
       return true;

@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import {
+  CommandContext,
+  CommandExecutor,
+  NotFoundError,
+  Principal,
+  ValidationError,
+  orgNotFound,
+} from '@purser/core';
+import { DirectoryLookup } from '@purser/directory';
+import { ApiKeys } from '../api-keys/api-keys';
+import { AccessStreams } from '../streams';
+import { BUILT_IN_ROLES, OWNER_ROLE, PERMISSION_CATALOGUE } from './catalogue';
+import { Rbac } from './rbac';
+import {
+  Assignment,
+  RolePrincipal,
+  RoleScope,
+  RolesCommand,
+  RolesState,
+  roleNotFound,
+  rolesDecider,
+} from './roles.decider';
+
+export interface RoleView {
+  roleId: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  builtIn: boolean;
+}
+
+export function rolesOf(s: RolesState): RoleView[] {
+  return [
+    ...BUILT_IN_ROLES.map((r) => ({ ...r, permissions: [...r.grants], builtIn: true })).map(
+      ({ grants: _g, ...r }) => r,
+    ),
+    ...[...s.roles.values()].map((r) => ({ ...r, permissions: [...r.permissions], builtIn: false })),
+  ];
+}
+
+export function permissionsOf(s: RolesState) {
+  return [
+    ...PERMISSION_CATALOGUE.map((p) => ({ ...p, custom: false })),
+    ...[...s.permissions].map(([name, description]) => ({ name, description, custom: true })),
+  ];
+}
+
+/** The roles stream of an org, run for the HTTP edge: the org must exist; granters are judged by their roles. */
+@Injectable()
+export class Roles {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly directory: DirectoryLookup,
+    private readonly apiKeys: ApiKeys,
+    private readonly rbac: Rbac,
+  ) {}
+
+  async state(orgId: string): Promise<RolesState> {
+    if (!(await this.directory.org(orgId))) throw orgNotFound(orgId);
+    return this.rbac.roles(orgId);
+  }
+
+  async role(orgId: string, roleId: string): Promise<RoleView> {
+    const role = rolesOf(await this.state(orgId)).find((r) => r.roleId === roleId);
+    if (!role) throw roleNotFound(roleId);
+    return role;
+  }
+
+  async run(ctx: CommandContext, orgId: string, command: RolesCommand): Promise<RolesState> {
+    await this.state(orgId);
+    await this.executor.execute(AccessStreams.roles(orgId), rolesDecider, command, ctx, { orgId });
+    return this.rbac.roles(orgId);
+  }
+
+  granter(caller: Principal, orgId: string, scope: RoleScope = { type: 'org' }) {
+    return this.rbac.granterOf(caller, orgId, scope);
+  }
+
+  /** An assignment naming a live principal and team of the org (404 otherwise). */
+  async assignment(
+    orgId: string,
+    body: { principal: RolePrincipal; roleId: string; scope: { type: 'org' | 'team'; teamId?: string } },
+  ): Promise<Assignment> {
+    const { principal, roleId } = body;
+    if (body.scope.type === 'team' && !body.scope.teamId)
+      throw new ValidationError('a team scope names its team', [
+        { field: 'scope.teamId', problem: 'missing' },
+      ]);
+    const scope: RoleScope =
+      body.scope.type === 'org' ? { type: 'org' } : { type: 'team', teamId: body.scope.teamId! };
+    if (scope.type === 'team' && !(await this.directory.team(orgId, scope.teamId)))
+      throw new NotFoundError(`team ${scope.teamId} not found`, [
+        { field: 'scope.teamId', problem: 'unknown' },
+      ]);
+    await this.livePrincipal(orgId, principal);
+    return { principal: { type: principal.type, id: principal.id }, roleId, scope };
+  }
+
+  async livePrincipal(orgId: string, p: RolePrincipal): Promise<void> {
+    const live =
+      p.type === 'user'
+        ? (await this.directory.user(p.id))?.orgId === orgId
+        : p.type === 'team'
+          ? (await this.directory.team(orgId, p.id)) !== null
+          : await this.apiKeys.state(p.id).then((k) => k.keyId !== null && k.orgId === orgId && !k.revoked);
+    if (!live)
+      throw new NotFoundError(`${p.type} ${p.id} not found`, [{ field: 'principal.id', problem: 'unknown' }]);
+  }
+
+  /** Owners the directory names besides the recorded assignments: the caller, when their directory role is owner. */
+  async implicitOwners(caller: Principal, orgId: string): Promise<number> {
+    if (caller.actor.type !== 'user' || caller.orgId !== orgId) return 0;
+    return (await this.directory.user(caller.actor.id))?.roleId === OWNER_ROLE ? 1 : 0;
+  }
+}
