@@ -98,14 +98,18 @@ export async function signedInOrg(
   }
   const username = o.username ?? `member-${randomBytes(3).toString('hex')}`;
   const password = o.password ?? strongPassword();
-  // The first user of an org made here is its owner; one added to a given org is a member.
-  const user = await admin.post(`/v1/orgs/${orgId}/users`, {
-    username,
-    email: `${username}@member.test`,
-    ...(o.orgId ? {} : { roleId: 'owner' }),
-  });
+  // The first user of an org made here is its owner (an assignment); one added to a given org is a member.
+  const user = await admin.post(`/v1/orgs/${orgId}/users`, { username, email: `${username}@member.test` });
   expectStatus(`POST /v1/orgs/${orgId}/users`, user, 201);
   const userId = user.body.id as string;
+  if (!o.orgId) {
+    const owner = await admin.put(`/v1/orgs/${orgId}/role-assignments`, {
+      principal: { type: 'user', id: userId },
+      roleId: 'owner',
+      scope: { type: 'org' },
+    });
+    expectStatus(`PUT /v1/orgs/${orgId}/role-assignments (owner)`, owner, 200);
+  }
   const set = await admin.put(`/v1/orgs/${orgId}/users/${userId}/password`, { password });
   expectStatus(`PUT /v1/orgs/${orgId}/users/${userId}/password`, set, 200);
   return signIn(server, { orgId, userId, username, password });

@@ -255,8 +255,7 @@ export class RolesController {
   ) {
     const a = await this.roles.assignment(orgId, body);
     const granter = await this.roles.granter(caller, orgId, a.scope);
-    const implicitOwners = await this.roles.implicitOwners(caller, orgId);
-    await this.roles.run(ctx, orgId, { type: 'RevokeRole', orgId, granter, implicitOwners, ...a });
+    await this.roles.run(ctx, orgId, { type: 'RevokeRole', orgId, granter, ...a });
   }
 
   @Get('role-assignments')

@@ -51,6 +51,7 @@ describe('roles and permissions: team scopes, API key scopes, custom roles, gran
 
   const user = (u: SignedIn) => ({ type: 'user' as const, id: u.userId });
   const assign = (api: Api, body: object) => api.put(`/v1/orgs/${orgId}/role-assignments`, body);
+  const permissionCheck = (api: Api, body: object) => api.post('/v1/permission-checks', { orgId, ...body });
 
   async function createTeam(name: string, parentTeamId: string | null = null) {
     const res = await root.api.post(`/v1/orgs/${orgId}/teams`, { name, parentTeamId });
@@ -206,13 +207,18 @@ describe('roles and permissions: team scopes, API key scopes, custom roles, gran
     );
   });
 
-  it('given a user whose directory role is auditor, when reading, then 200; when changing anything, then 403; their own account stays theirs', async () => {
+  it('given a user assigned auditor org-wide, when reading, then 200; when changing anything, then 403; their own account stays theirs', async () => {
     const created = await root.api.post(`/v1/orgs/${orgId}/users`, {
       username: 'audrey',
       email: 'audrey@acme.test',
-      roleId: 'auditor',
     });
     expect(created.status).toBe(201);
+    const assigned = await assign(root.api, {
+      principal: { type: 'user', id: created.body.id },
+      roleId: 'auditor',
+      scope: { type: 'org' },
+    });
+    expect(assigned.status).toBe(200);
     const password = strongPassword();
     await root.api.put(`/v1/orgs/${orgId}/users/${created.body.id}/password`, { password });
     const auditor = await signIn(server, { orgId, userId: created.body.id, username: 'audrey', password });
@@ -221,6 +227,15 @@ describe('roles and permissions: team scopes, API key scopes, custom roles, gran
     expect((await auditor.api.get('/v1/me')).status).toBe(200);
     expect((await auditor.api.post(`/v1/orgs/${orgId}/teams`, { name: 'Audit' })).status).toBe(403);
     expect((await auditor.api.post('/v1/usage', usage(orgId, created.body.id))).status).toBe(403);
+  });
+
+  it("given an admin who writes a user's directory role_id as owner, then the user gains nothing: roles are assignments", async () => {
+    const eve = await signedInOrg(server, root.api, { orgId, username: 'eve' });
+    const roleOwner = await admin.api.patch(`/v1/orgs/${orgId}/users/${eve.userId}`, { roleId: 'owner' });
+    expect(roleOwner.status).toBe(200);
+    const res = await permissionCheck(root.api, { principal: user(eve), permission: 'role.manage' });
+    expect(res.body).toEqual({ allowed: false, via: [] });
+    expect((await eve.api.post(`/v1/orgs/${orgId}/teams`, { name: 'Escalated' })).status).toBe(403);
   });
 
   it('given every route of the server, then each permission it requires is in the catalogue', () => {
@@ -239,7 +254,7 @@ describe('roles and permissions: team scopes, API key scopes, custom roles, gran
   });
 
   it('given the catalogue, when listing permissions, then every permission the routes declare is there', async () => {
-    const res = await member.api.get('/v1/permissions');
+    const res = await teamAdmin.api.get('/v1/permissions');
     expect(res.status).toBe(200);
     const names = res.body.items.map((p: { name: string }) => p.name);
     for (const p of [

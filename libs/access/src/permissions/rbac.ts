@@ -64,8 +64,12 @@ export class Rbac {
     const ofUser = async (userId: string) => {
       const user = await this.directory.user(userId);
       if (!user || user.orgId !== orgId) return;
-      // The directory's role (owner for the setup owner); none, or one the org does not know: a member.
-      implicit(user.roleId !== null && roleGrants(s, user.roleId) ? user.roleId : DEFAULT_USER_ROLE);
+      // A user's org-wide role is their org-scope assignment (RoleAssigned), member without one; never the
+      // directory's role_id, which anyone with user.manage may write. Team assignments add to it.
+      const orgWide = s.assignments.some(
+        (a) => a.principal.type === 'user' && a.principal.id === userId && a.scope.type === 'org',
+      );
+      if (!orgWide) implicit(DEFAULT_USER_ROLE);
       assigned({ type: 'user', id: userId });
       for (const teamId of user.teamIds) assigned({ type: 'team', id: teamId });
     };

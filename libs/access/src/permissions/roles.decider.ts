@@ -111,8 +111,7 @@ export type RolesCommand =
   | { type: 'AddRolePermission'; orgId: string; roleId: string; permission: string; granter: Granter }
   | { type: 'RemoveRolePermission'; orgId: string; roleId: string; permission: string }
   | ({ type: 'AssignRole'; orgId: string; granter: Granter } & Assignment)
-  /** implicitOwners: owners the directory names (role 'owner') besides the assignments recorded here. */
-  | ({ type: 'RevokeRole'; orgId: string; granter: Granter; implicitOwners: number } & Assignment);
+  | ({ type: 'RevokeRole'; orgId: string; granter: Granter } & Assignment);
 
 export const sameAssignment = (a: Assignment, b: Assignment): boolean =>
   a.roleId === b.roleId &&
@@ -234,7 +233,7 @@ function decide(c: RolesCommand, s: RolesState) {
       if (c.roleId === OWNER_ROLE) {
         if (!c.granter.owner) return refuse(ownersOnly());
         const owners = s.assignments.filter((b) => b.roleId === OWNER_ROLE && b.scope.type === 'org');
-        if (a.scope.type === 'org' && owners.length + c.implicitOwners <= 1)
+        if (a.scope.type === 'org' && owners.length <= 1)
           return refuse(
             new ConflictError('the last owner cannot be removed: make someone else owner first', [
               { field: 'roleId', problem: 'last owner' },

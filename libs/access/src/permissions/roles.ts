@@ -10,7 +10,7 @@ import {
 import { DirectoryLookup } from '@purser/directory';
 import { ApiKeys } from '../api-keys/api-keys';
 import { AccessStreams } from '../streams';
-import { BUILT_IN_ROLES, OWNER_ROLE, PERMISSION_CATALOGUE } from './catalogue';
+import { BUILT_IN_ROLES, PERMISSION_CATALOGUE } from './catalogue';
 import { Rbac } from './rbac';
 import {
   Assignment,
@@ -106,11 +106,5 @@ export class Roles {
           : await this.apiKeys.state(p.id).then((k) => k.keyId !== null && k.orgId === orgId && !k.revoked);
     if (!live)
       throw new NotFoundError(`${p.type} ${p.id} not found`, [{ field: 'principal.id', problem: 'unknown' }]);
-  }
-
-  /** Owners the directory names besides the recorded assignments: the caller, when their directory role is owner. */
-  async implicitOwners(caller: Principal, orgId: string): Promise<number> {
-    if (caller.actor.type !== 'user' || caller.orgId !== orgId) return 0;
-    return (await this.directory.user(caller.actor.id))?.roleId === OWNER_ROLE ? 1 : 0;
   }
 }

@@ -14,6 +14,8 @@ import { randomSecret } from '../key-material';
 import { Passwords } from '../credentials/passwords';
 import { SessionIssuer, TokenPair } from '../sessions/sessions';
 import { AccessStreams } from '../streams';
+import { Roles } from '../permissions/roles';
+import { OWNER_ROLE } from '../permissions/catalogue';
 
 export const SETUP_TOKEN_FILE = 'setup-token';
 /** A setup that started and never finished (its server died) may be taken over after this long. */
@@ -83,6 +85,7 @@ export class SetUpHandler implements ICommandHandler<SetUp, SetupResult> {
     private readonly token: SetupToken,
     private readonly passwords: Passwords,
     private readonly sessions: SessionIssuer,
+    private readonly roles: Roles,
   ) {}
 
   async execute({ ctx: requestCtx, input }: SetUp): Promise<SetupResult> {
@@ -142,6 +145,15 @@ export class SetUpHandler implements ICommandHandler<SetUp, SetupResult> {
       ctx,
       { orgId: null },
     );
+    // The owner's role is an assignment like any other (the directory's role_id is informational).
+    await this.roles.run(ctx, orgId, {
+      type: 'AssignRole',
+      orgId,
+      granter: { all: true, grants: [], owner: true },
+      principal: { type: 'user', id: userId },
+      roleId: OWNER_ROLE,
+      scope: { type: 'org' },
+    });
     this.token.spend();
     const origin = input.origin;
     const tokens = await this.sessions.start(ctx, { userId, orgId, instanceAdmin: true }, 'setup', origin);
