@@ -4,6 +4,7 @@ import { LiveUser } from '@purser/directory';
 import { mfaPolicyDecider, mfaRequiredFor } from './mfa-policy.decider';
 import { AccessStreams } from '../streams';
 import { AccessTokens } from '../tokens';
+import { Rbac } from '../permissions/rbac';
 
 /** The first step's answer when the account has MFA: a token that can only be exchanged at POST /v1/auth/mfa. */
 export interface MfaStep {
@@ -23,6 +24,7 @@ export class MfaChallenges {
   constructor(
     private readonly tokens: AccessTokens,
     private readonly executor: CommandExecutor,
+    private readonly rbac: Rbac,
   ) {}
 
   /**
@@ -37,7 +39,10 @@ export class MfaChallenges {
   ): Promise<MfaStep | null> {
     if (mfaEnabled) return this.challenge(ctx, user, instanceAdmin);
     const policy = (await this.executor.current(AccessStreams.policy(user.orgId), mfaPolicyDecider)).state;
-    if (!mfaRequiredFor(policy.required, user, instanceAdmin)) return null;
+    if (policy.required === 'none') return null;
+    const held = await this.rbac.holdings(user.orgId, { type: 'user', id: user.userId });
+    const orgWide = held.roles.filter((r) => r.scope.type === 'org').map((r) => r.roleId);
+    if (!mfaRequiredFor(policy.required, orgWide, instanceAdmin)) return null;
     return {
       ...(await this.challenge(ctx, user, instanceAdmin)),
       enrolmentRequired: true,

@@ -12,14 +12,17 @@ export type MfaPolicyCommand = { type: 'SetMfaPolicy'; orgId: string; required: 
 /** Roles whose holders count as administrators under the 'admins' policy. */
 export const ADMIN_ROLES: ReadonlySet<string> = new Set(['owner', 'admin']);
 
-/** Whether the policy asks this user for MFA ('admins': an owner or admin of the org, or the instance administrator). */
+/**
+ * Whether the policy asks this user for MFA ('admins': whoever holds owner or admin org-wide, by assignment, or the
+ * instance administrator).
+ */
 export function mfaRequiredFor(
   required: MfaRequirement,
-  user: { roleId: string | null },
+  orgWideRoles: readonly string[],
   instanceAdmin: boolean,
 ): boolean {
   if (required === 'everyone') return true;
-  if (required === 'admins') return instanceAdmin || (user.roleId !== null && ADMIN_ROLES.has(user.roleId));
+  if (required === 'admins') return instanceAdmin || orgWideRoles.some((r) => ADMIN_ROLES.has(r));
   return false;
 }
 

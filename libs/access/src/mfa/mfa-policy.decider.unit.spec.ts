@@ -24,10 +24,10 @@ describe('MFA policy decider', () => {
   });
 
   it("given each policy, when asking whom it requires MFA of, then 'admins' means owners, admins and the instance administrator", () => {
-    const member = { roleId: null };
-    const admin = { roleId: 'admin' };
-    const ownerRole = { roleId: 'owner' };
-    const viewer = { roleId: 'viewer' };
+    const member = ['member'];
+    const admin = ['admin'];
+    const ownerRole = ['owner', 'auditor'];
+    const viewer = ['viewer'];
     expect([member, admin, ownerRole].map((u) => mfaRequiredFor('none', u, false))).toEqual([
       false,
       false,

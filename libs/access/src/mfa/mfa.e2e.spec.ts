@@ -32,13 +32,17 @@ describe('MFA: TOTP enrolment, the second step of a sign-in, recovery codes, org
 
   /** A user of the org with a password (and a role), signed in. */
   async function member(username: string, roleId?: string) {
-    const created = await owner.post(`/v1/orgs/${orgId}/users`, {
-      username,
-      email: `${username}@acme.test`,
-      ...(roleId ? { roleId } : {}),
-    });
+    const created = await owner.post(`/v1/orgs/${orgId}/users`, { username, email: `${username}@acme.test` });
     expect(created.status).toBe(201);
     const userId: string = created.body.id;
+    if (roleId) {
+      const assigned = await owner.put(`/v1/orgs/${orgId}/role-assignments`, {
+        principal: { type: 'user', id: userId },
+        roleId,
+        scope: { type: 'org' },
+      });
+      expect(assigned.status).toBe(200);
+    }
     expect(
       (await owner.put(`/v1/orgs/${orgId}/users/${userId}/password`, { password: PASSWORD })).status,
     ).toBe(200);
