@@ -54,7 +54,7 @@ import {
 import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa/mfa-policy';
 import { ROLES_EVENT_TYPES } from './permissions/roles.decider';
 import { Rbac, RbacAuthorizer } from './permissions/rbac';
-import { Roles } from './permissions/roles';
+import { ChangeRolesHandler, Roles } from './permissions/roles';
 import { PermissionsController, RolesController } from './permissions/permissions.controller';
 
 /**
@@ -151,6 +151,7 @@ export class AccessProjectionsModule {
     Rbac,
     RbacAuthorizer,
     Roles,
+    ChangeRolesHandler,
   ],
 })
 export class AccessModule {

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import {
   CommandContext,
   CommandExecutor,
@@ -50,7 +51,7 @@ export function permissionsOf(s: RolesState) {
 @Injectable()
 export class Roles {
   constructor(
-    private readonly executor: CommandExecutor,
+    private readonly commands: CommandBus,
     private readonly directory: DirectoryLookup,
     private readonly apiKeys: ApiKeys,
     private readonly rbac: Rbac,
@@ -67,10 +68,9 @@ export class Roles {
     return role;
   }
 
+  /** Sends a roles command through the CommandBus (ChangeRolesHandler: the roles decider on `roles-<orgId>`). */
   async run(ctx: CommandContext, orgId: string, command: RolesCommand): Promise<RolesState> {
-    await this.state(orgId);
-    await this.executor.execute(AccessStreams.roles(orgId), rolesDecider, command, ctx, { orgId });
-    return this.rbac.roles(orgId);
+    return this.commands.execute(new ChangeRoles(ctx, orgId, command));
   }
 
   granter(caller: Principal, orgId: string, scope: RoleScope = { type: 'org' }) {
@@ -106,5 +106,29 @@ export class Roles {
           : await this.apiKeys.state(p.id).then((k) => k.keyId !== null && k.orgId === orgId && !k.revoked);
     if (!live)
       throw new NotFoundError(`${p.type} ${p.id} not found`, [{ field: 'principal.id', problem: 'unknown' }]);
+  }
+}
+
+/** A command on an org's roles, permissions and assignments (the roles decider decides it). */
+export class ChangeRoles {
+  constructor(
+    readonly ctx: CommandContext,
+    readonly orgId: string,
+    readonly command: RolesCommand,
+  ) {}
+}
+
+@CommandHandler(ChangeRoles)
+export class ChangeRolesHandler implements ICommandHandler<ChangeRoles, RolesState> {
+  constructor(
+    private readonly executor: CommandExecutor,
+    private readonly directory: DirectoryLookup,
+    private readonly rbac: Rbac,
+  ) {}
+
+  async execute({ ctx, orgId, command }: ChangeRoles): Promise<RolesState> {
+    if (!(await this.directory.org(orgId))) throw orgNotFound(orgId);
+    await this.executor.execute(AccessStreams.roles(orgId), rolesDecider, command, ctx, { orgId });
+    return this.rbac.roles(orgId);
   }
 }
