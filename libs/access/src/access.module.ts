@@ -1,8 +1,16 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { CommandExecutor, EventRegistry, PositionWaiter } from '@purser/core';
+import { Clock, CommandExecutor, EventRegistry, PositionWaiter } from '@purser/core';
 import { DirectoryLookupModule } from '@purser/directory';
-import { CONFIG, Gatekeeper, ProjectionRegistry, PurserConfig } from '@purser/platform';
+import {
+  CLOCK,
+  CONFIG,
+  Gatekeeper,
+  LOGGER,
+  ProjectionRegistry,
+  PurserConfig,
+  PurserLogger,
+} from '@purser/platform';
 import { ACCESS_EVENT_TYPES } from './events';
 import { AccessSessionsProjection } from './sessions/projection';
 import { AccessApiKeysProjection } from './api-keys/api-keys.projection';
@@ -55,6 +63,7 @@ import { MfaPolicies, SetOrgMfaPolicyHandler } from './mfa/mfa-policy';
 import { ROLES_EVENT_TYPES } from './permissions/roles.decider';
 import { Rbac, RbacAuthorizer } from './permissions/rbac';
 import { ChangeRolesHandler, Roles } from './permissions/roles';
+import { RefusalRecordingAuthorizer } from './permissions/refusals';
 import { PermissionsController, RolesController } from './permissions/permissions.controller';
 
 /**
@@ -155,7 +164,18 @@ export class AccessProjectionsModule {
   ],
 })
 export class AccessModule {
-  constructor(gatekeeper: Gatekeeper, authenticator: AccessAuthenticator, authorizer: RbacAuthorizer) {
-    gatekeeper.install({ authenticator, authorizer });
+  constructor(
+    gatekeeper: Gatekeeper,
+    authenticator: AccessAuthenticator,
+    authorizer: RbacAuthorizer,
+    executor: CommandExecutor,
+    @Inject(CLOCK) clock: Clock,
+    @Inject(LOGGER) logger: PurserLogger,
+  ) {
+    gatekeeper.install({
+      authenticator,
+      // Every 403 and 404 of the authorizer is recorded (AccessRefused) in the caller's org.
+      authorizer: new RefusalRecordingAuthorizer(authorizer, executor, clock, logger),
+    });
   }
 }

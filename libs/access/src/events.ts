@@ -174,7 +174,23 @@ export type ApiKeyRevoked = DomainEvent<
 export type ApiKeyUsed = DomainEvent<'ApiKeyUsed', { keyId: string; orgId: string; day: string; ip: string }>;
 export type ApiKeyEvent = ApiKeyCreated | ApiKeyRotated | ApiKeyRevoked | ApiKeyUsed;
 
-export type AccessEvent = InstanceEvent | CredentialEvent | SessionEvent | PolicyEvent | ApiKeyEvent;
+// --- refusals (stream access-refusals-<orgId>: the caller's org) -------------------------------------------------
+
+/** A route refused a principal (403, or 404 for something outside its org): the audit of what was tried. */
+export type AccessRefused = DomainEvent<
+  'AccessRefused',
+  {
+    orgId: string;
+    principal: { type: 'user' | 'apiKey'; id: string };
+    via: 'session' | 'apiKey' | 'breakGlass';
+    permission: string;
+    target: { orgId: string; teamId: string | null } | 'another org';
+    status: 403 | 404;
+  }
+>;
+
+export type AccessEvent =
+  InstanceEvent | CredentialEvent | SessionEvent | PolicyEvent | ApiKeyEvent | AccessRefused;
 
 export const ACCESS_EVENT_TYPES = [
   'SetupStarted',
@@ -199,4 +215,5 @@ export const ACCESS_EVENT_TYPES = [
   'ApiKeyRotated',
   'ApiKeyRevoked',
   'ApiKeyUsed',
+  'AccessRefused',
 ] as const satisfies readonly AccessEvent['type'][];

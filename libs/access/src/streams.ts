@@ -6,6 +6,7 @@ export const AccessStreams = {
   policy: (orgId: string) => `access-policy-${orgId}`,
   apiKey: (keyId: string) => `apikey-${keyId}`,
   roles: (orgId: string) => `roles-${orgId}`,
+  refusals: (orgId: string) => `access-refusals-${orgId}`,
 } as const;
 
 export const ACCESS_STREAM_PREFIXES = [
@@ -15,4 +16,5 @@ export const ACCESS_STREAM_PREFIXES = [
   'access-policy-',
   'apikey-',
   'roles-',
+  'access-refusals-',
 ];
