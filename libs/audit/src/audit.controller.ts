@@ -9,7 +9,6 @@ import { AuditQueryDto } from './dto';
 import { AUDIT_HEADS, AUDIT_PROJECTION, AuditHeadDoc } from './projection';
 import { AuditQueries } from './queries';
 import { ChainReport, ChainVerifier } from './chain';
-import { AuditEntry } from './entry';
 import { CSV_HEADER, csvLine } from './csv';
 
 const OrgId = () => Param('orgId', IdPipe);
