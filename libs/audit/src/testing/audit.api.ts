@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { EVENT_STORE, EventStore } from '@purser/core';
+import { EVENT_STORE, EventStore, READ_STORE, ReadStore } from '@purser/core';
 import { Api, SignedIn, TestServer, signedInOrg } from '@purser/testkit';
 import { verifyChain } from '../chain';
 import type { AuditEntry } from '../entry';
+import { AUDIT_ENTRIES } from '../projection';
 
 export type StartServer = () => Promise<TestServer>;
 
@@ -209,6 +210,22 @@ export function auditApiSpec(start: StartServer) {
       expect((await other.api.post(`/v1/orgs/${orgId}/audit/verify`)).status).toBe(404);
       expect((await member.api.get(`/v1/orgs/${orgId}/audit?limit=1`)).status).toBe(200);
       expect((await admin.get(`/v1/orgs/${randomUUID()}/audit`)).status).toBe(404);
+    });
+
+    it('given stored entries tampered with (data altered, then an entry deleted), when verified by the server, then it names the first bad seq', async () => {
+      const store = server.app.get<ReadStore>(READ_STORE);
+      const verify = () => admin.post(`/v1/orgs/${orgId}/audit/verify?minPosition=${minPosition}`);
+      const fifth = all[4];
+      await store.update(AUDIT_ENTRIES, fifth.eventId, { $set: { 'data.forged': true } });
+      expect((await verify()).body).toEqual({ ok: false, entries: 5, firstBadSeq: 5, problem: 'altered' });
+      await store.update(AUDIT_ENTRIES, fifth.eventId, { $unset: { 'data.forged': true } });
+      expect((await verify()).body).toEqual({ ok: true, entries: all.length });
+      const last = all[all.length - 1];
+      await store.delete(AUDIT_ENTRIES, all[2].eventId);
+      expect((await verify()).body).toMatchObject({ ok: false, firstBadSeq: 3, problem: 'missing' });
+      await store.insert(AUDIT_ENTRIES, { _id: all[2].eventId, ...all[2] });
+      await store.delete(AUDIT_ENTRIES, last.eventId);
+      expect((await verify()).body).toMatchObject({ ok: false, firstBadSeq: last.seq, problem: 'missing' });
     });
   });
 }
