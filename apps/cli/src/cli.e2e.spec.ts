@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestServer, apiClient, startTestServer } from '@purser/testkit';
 import { CliIo, runCli } from './cli';
@@ -74,5 +74,50 @@ describe('the purser CLI', () => {
     const { cli, err } = io();
     expect(await runCli(['setup', '--org', 'X'], cli)).toBe(2);
     expect(err[0]).toMatch(/setup needs --username, --email/);
+  });
+
+  it('given an audit export, when `purser audit verify` reads it intact, then exit 0; altered, a line removed or two swapped, then exit 1 naming the first bad seq', async () => {
+    const org = await server.api.post('/v1/orgs', { name: 'Audited', baseCurrency: 'EUR', timeZone: 'UTC' });
+    let position = org.body.position;
+    for (const name of ['ann', 'ben', 'cal', 'dot']) {
+      const u = await server.api.post(`/v1/orgs/${org.body.id}/users`, {
+        username: name,
+        email: `${name}@a.test`,
+      });
+      expect(u.status).toBe(201);
+      position = u.body.position;
+    }
+    const res = await server.api.get(`/v1/orgs/${org.body.id}/audit?format=jsonl&minPosition=${position}`);
+    expect(res.status).toBe(200);
+    const lines = (res.body as string).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(5);
+    const verify = async (tampered: string[]) => {
+      const file = join(server.dataDir, `audit-${Math.random().toString(36).slice(2)}.jsonl`);
+      writeFileSync(file, tampered.join('\n') + '\n');
+      const { cli, out } = io();
+      const code = await runCli(['audit', 'verify', '--file', file], cli);
+      return { code, report: JSON.parse(out[0]) };
+    };
+    expect(await verify(lines)).toEqual({ code: 0, report: { ok: true, entries: 5 } });
+    const altered = [...lines];
+    altered[1] = altered[1].replace('"ann"', '"eve"');
+    expect(altered[1]).not.toBe(lines[1]);
+    const swapped = [...lines];
+    [swapped[2], swapped[3]] = [swapped[3], swapped[2]];
+    expect(await verify(altered)).toEqual({
+      code: 1,
+      report: { ok: false, entries: 2, firstBadSeq: 2, problem: 'altered' },
+    });
+    expect(await verify(lines.filter((_, i) => i !== 3))).toMatchObject({
+      code: 1,
+      report: { ok: false, firstBadSeq: 4, problem: 'missing' },
+    });
+    expect(await verify(swapped)).toMatchObject({
+      code: 1,
+      report: { ok: false, firstBadSeq: 3, problem: 'reordered' },
+    });
+    const { cli, err } = io();
+    expect(await runCli(['audit', 'verify'], cli)).toBe(2);
+    expect(err[0]).toMatch(/audit verify needs --file/);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { KeyMaterial, SETUP_TOKEN_FILE } from '@purser/access';
+import { verifyChain } from '@purser/audit';
 
 /** Where the CLI reads and writes: injected so that tests drive it without a terminal. */
 export interface CliIo {
@@ -26,6 +27,9 @@ Commands:
                store it as a Kubernetes Secret shared by every org server: --keys-dir DIR
   keys rotate  Add a signing key for access tokens (the newest signs; older ones keep verifying).
                --keys-dir DIR (default <data dir>/keys, or PURSER_KEYS_DIR)  --keep N (3)
+  audit verify Check an audit export (GET /v1/orgs/:orgId/audit?format=jsonl, unfiltered): every entry must follow
+               the one before it. --file FILE. Prints {ok, entries, firstBadSeq?, problem?} (altered, missing,
+               reordered); exits 0 when the chain holds, 1 when it does not.
   help         This text.`;
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
@@ -34,6 +38,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     if (command === 'setup') return await setup(argv.slice(1), io);
     if (command === 'keys' && sub === 'rotate') return rotate(argv.slice(2), io);
     if (command === 'keys' && sub === 'init') return init(argv.slice(2), io);
+    if (command === 'audit' && sub === 'verify') return auditVerify(argv.slice(2), io);
     if (command === undefined || command === 'help' || command === '--help') {
       io.out(USAGE);
       return command === undefined ? 2 : 0;
@@ -119,4 +124,16 @@ function rotate(args: string[], io: CliIo): number {
   const kid = KeyMaterial.rotate(dir, keep);
   io.out(JSON.stringify({ kid, keysDir: dir, note: 'servers sign with it within a minute' }));
   return 0;
+}
+
+function auditVerify(args: string[], io: CliIo): number {
+  const { values } = parseArgs({ args, options: { file: { type: 'string' } }, strict: true });
+  if (!values.file) {
+    io.err(`audit verify needs --file\n\n${USAGE}`);
+    return 2;
+  }
+  const report = verifyChain(readFileSync(resolve(values.file), 'utf8').split('\n'));
+  io.out(JSON.stringify(report));
+  if (!report.ok) io.err(`audit chain broken at seq ${report.firstBadSeq}: ${report.problem}`);
+  return report.ok ? 0 : 1;
 }
