@@ -4,6 +4,7 @@ import { DirectoryModule } from '@purser/directory';
 import { UsageModule } from '@purser/usage';
 import { QuotasModule } from '@purser/quotas';
 import { AccessModule } from '@purser/access';
+import { InsightModule } from '@purser/insight';
 
 /** The HTTP API: wires the platform and the bounded contexts. Logic lives in libs/. */
 @Module({})
@@ -17,6 +18,7 @@ export class OrgServerModule {
         UsageModule,
         QuotasModule,
         AccessModule,
+        InsightModule,
       ],
     };
   }

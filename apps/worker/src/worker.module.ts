@@ -4,6 +4,7 @@ import { DirectoryProjectionsModule } from '@purser/directory';
 import { UsageCoreModule } from '@purser/usage';
 import { QuotasCoreModule } from '@purser/quotas';
 import { AccessProjectionsModule } from '@purser/access';
+import { InsightProjectionsModule } from '@purser/insight';
 
 /**
  * The worker process: runs every projection (and, as contexts add them, the Kafka consumers) apart from the
@@ -21,6 +22,7 @@ export class WorkerModule {
         UsageCoreModule,
         QuotasCoreModule,
         AccessProjectionsModule,
+        InsightProjectionsModule,
       ],
     };
   }

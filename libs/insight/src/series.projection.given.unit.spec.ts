@@ -49,29 +49,31 @@ describe('insight-series projection (given usage, then hourly series)', () => {
       usage('u-4', '5', { userId: 'user-2', teamPath: ['team-a'], teamId: 'team-a', itemId: 'fetch' }),
     ];
     const hours1 = { '10': { a: { USD: '0.3' }, n: 2 }, '11': { a: { EUR: '1.000000001' }, n: 1 } };
-    await projectionSpec(() => new InsightSeriesProjection()).given(events).thenIdempotent({
-      [SERIES_DAYS]: [
-        day('item:Tool:fetch', '2026-01-15', { '10': { a: { USD: '5' }, n: 1 } }, 4),
-        day('item:Tool:web.search', '2026-01-15', hours1, 3),
-        day('org', '2026-01-15', { ...hours1, '10': { a: { USD: '5.3' }, n: 3 } }, 4),
-        day('team:team-a', '2026-01-15', { ...hours1, '10': { a: { USD: '5.3' }, n: 3 } }, 4),
-        day('team:team-b', '2026-01-15', hours1, 3),
-        day('user:user-1', '2026-01-15', hours1, 3),
-        day('user:user-2', '2026-01-15', { '10': { a: { USD: '5' }, n: 1 } }, 4),
-      ].sort((x, y) => (x._id < y._id ? -1 : 1)),
-      [SERIES_ENTITIES]: expect.arrayContaining([
-        expect.objectContaining({
-          _id: `${ORG}|org`,
-          entityType: 'org',
-          entityId: ORG,
-          timeZone: 'Europe/Paris',
-          firstDay: '2026-01-15',
-          calls: { USD: 3, EUR: 1 },
-          _pos: padPosition(4n),
-        }),
-        expect.objectContaining({ _id: `${ORG}|team:team-b`, calls: { USD: 2, EUR: 1 } }),
-      ]),
-    });
+    await projectionSpec(() => new InsightSeriesProjection())
+      .given(events)
+      .thenIdempotent({
+        [SERIES_DAYS]: [
+          day('item:Tool:fetch', '2026-01-15', { '10': { a: { USD: '5' }, n: 1 } }, 4),
+          day('item:Tool:web.search', '2026-01-15', hours1, 3),
+          day('org', '2026-01-15', { ...hours1, '10': { a: { USD: '5.3' }, n: 3 } }, 4),
+          day('team:team-a', '2026-01-15', { ...hours1, '10': { a: { USD: '5.3' }, n: 3 } }, 4),
+          day('team:team-b', '2026-01-15', hours1, 3),
+          day('user:user-1', '2026-01-15', hours1, 3),
+          day('user:user-2', '2026-01-15', { '10': { a: { USD: '5' }, n: 1 } }, 4),
+        ].sort((x, y) => (x._id < y._id ? -1 : 1)),
+        [SERIES_ENTITIES]: expect.arrayContaining([
+          expect.objectContaining({
+            _id: `${ORG}|org`,
+            entityType: 'org',
+            entityId: ORG,
+            timeZone: 'Europe/Paris',
+            firstDay: '2026-01-15',
+            calls: { USD: 3, EUR: 1 },
+            _pos: padPosition(4n),
+          }),
+          expect.objectContaining({ _id: `${ORG}|team:team-b`, calls: { USD: 2, EUR: 1 } }),
+        ]),
+      });
   });
 
   it('given many small amounts, then the sum is exact (no float drift)', async () => {

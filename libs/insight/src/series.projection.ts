@@ -131,10 +131,7 @@ export class InsightSeriesProjection implements Projection {
         if ((days.get(dayId)?._pos ?? '') < pos) {
           let dd = dayDeltas.get(dayId);
           if (!dd)
-            dayDeltas.set(
-              dayId,
-              (dd = { orgId: d.orgId, entity: key, day, hours: new Map(), lastPos: -1n }),
-            );
+            dayDeltas.set(dayId, (dd = { orgId: d.orgId, entity: key, day, hours: new Map(), lastPos: -1n }));
           let cell = dd.hours.get(hour);
           if (!cell) dd.hours.set(hour, (cell = { a: new Map(), n: 0 }));
           cell.a.set(d.currency, (cell.a.get(d.currency) ?? 0n) + nanos);

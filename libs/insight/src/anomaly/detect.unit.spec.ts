@@ -63,6 +63,8 @@ describe('unusual activity', () => {
     expect(drift[0].window.points).toBe(EWMA_DAYS);
     expect(drift[0].impact).toBeGreaterThan(0);
     // The same weeks without the drift: no EWMA alert.
-    expect(detect({ start: START, values: weeks(14, 0.1, 3) }).filter((a) => a.method === 'ewma')).toEqual([]);
+    expect(detect({ start: START, values: weeks(14, 0.1, 3) }).filter((a) => a.method === 'ewma')).toEqual(
+      [],
+    );
   });
 });

@@ -56,6 +56,9 @@ export function backtest(
   return { method: forecaster.method, mae: sum(residuals.map(Math.abs)) / origins, residuals };
 }
 
+/** MAEs this close (relative to the larger, or absolutely below 1e-9) are a tie: float noise decides nothing. */
+const TIE = 1e-9;
+
 /** The candidate with the lowest backtest MAE (ties: the earlier, simpler one). */
 export function choose(
   history: readonly number[],
@@ -66,7 +69,7 @@ export function choose(
   let best: (Backtest & { forecast: Forecaster }) | null = null;
   for (const c of candidates) {
     const b = backtest(history, horizon, c, origins);
-    if (!best || b.mae < best.mae) best = { ...b, forecast: c.forecast };
+    if (!best || b.mae < best.mae - TIE * Math.max(1, best.mae)) best = { ...b, forecast: c.forecast };
   }
   return best!;
 }
