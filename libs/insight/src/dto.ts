@@ -1,5 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, Matches } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsIn, Matches } from 'class-validator';
 import { MinPositionField } from '@purser/platform';
 import { HORIZONS, Horizon } from './forecast.queries';
 import { ENTITY_TYPES, EntityType } from './series.projection';
@@ -16,15 +16,14 @@ export class ForecastQueryDto {
   @IsIn(ENTITY_TYPES)
   entityType: EntityType;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
     type: String,
     pattern: ENTITY_ID.source,
     description:
-      'The team or user id, or the item as itemType:itemId (e.g. Tool:web.search); for the org, its id or nothing',
+      'The team or user id, or the item as itemType:itemId (e.g. Tool:web.search); for the org, the org id',
   })
-  @IsOptional()
   @Matches(ENTITY_ID, { message: 'entityId must be 1-200 characters of [A-Za-z0-9_.:/@-]' })
-  entityId?: string;
+  entityId: string;
 
   @ApiProperty({
     type: String,

@@ -82,54 +82,27 @@ describe('forecast API on the embedded engines', () => {
     const events: object[] = [];
     const at = (dayMs: number, hourUtc: number) =>
       new Date(dayMs + hourUtc * 3_600_000 - OFFSET_MS).toISOString();
-    for (let back = HISTORY_DAYS; back >= 1; back--) {
-      const day = localDay(back);
-      // Ada's day in two calls (local 09:00 and 23:30), Bob's in one at local 00:15: all inside the local day.
-      const a = ADA[weekday(day)];
-      events.push(
-        {
-          eventId: randomUUID(),
-          orgId,
-          userId: ada,
-          itemType: 'Agent',
-          itemId: 'research',
-          amount: String(a / 2),
-          currency: 'USD',
-          occurredAt: at(day, 9),
-        },
-        {
-          eventId: randomUUID(),
-          orgId,
-          userId: ada,
-          itemType: 'Agent',
-          itemId: 'research',
-          amount: String(a / 2),
-          currency: 'USD',
-          occurredAt: at(day, 23.5),
-        },
-        {
-          eventId: randomUUID(),
-          orgId,
-          userId: bob,
-          itemType: 'Tool',
-          itemId: 'web.search',
-          amount: String(BOB[weekday(day)]),
-          currency: 'USD',
-          occurredAt: at(day, 0.25),
-        },
-      );
-    }
-    for (let back = 3; back >= 1; back--)
+    const record = (userId: string, item: string, amount: number, occurredAt: string) => {
+      const [itemType, itemId] = item.split(':');
       events.push({
         eventId: randomUUID(),
         orgId,
-        userId: newcomer,
-        itemType: 'Tool',
-        itemId: 'web.search',
-        amount: '1',
+        userId,
+        itemType,
+        itemId,
+        amount: String(amount),
         currency: 'USD',
-        occurredAt: at(localDay(back), 12),
+        occurredAt,
       });
+    };
+    for (let back = HISTORY_DAYS; back >= 1; back--) {
+      const day = localDay(back);
+      // Ada's day in two calls (local 09:00 and 23:30), Bob's in one at local 00:15: all inside the local day.
+      record(ada, 'Agent:research', ADA[weekday(day)] / 2, at(day, 9));
+      record(ada, 'Agent:research', ADA[weekday(day)] / 2, at(day, 23.5));
+      record(bob, 'Tool:web.search', BOB[weekday(day)], at(day, 0.25));
+    }
+    for (let back = 3; back >= 1; back--) record(newcomer, 'Tool:web.search', 1, at(localDay(back), 12));
     const res = await api.post('/v1/usage', { events });
     expect(res.status).toBe(200);
     expect(res.body.results.every((r: { status: string }) => r.status === 'recorded')).toBe(true);
@@ -187,7 +160,7 @@ describe('forecast API on the embedded engines', () => {
     expect(team.body.history.days).toBe(HISTORY_DAYS);
     expect(Number(team.body.expected)).toBeGreaterThanOrEqual(Number(team.body.actualToDate));
     // Every user is under Engineering: the org's series is the same one.
-    const org = await get('entityType=org&horizon=month');
+    const org = await get(`entityType=org&entityId=${orgId}&horizon=month`);
     expect(org.status).toBe(200);
     const { entityType: _t, entityId: _i, ...orgFigures } = org.body;
     const { entityType: _t2, entityId: _i2, ...teamFigures } = team.body;
@@ -210,7 +183,7 @@ describe('forecast API on the embedded engines', () => {
   });
 
   it('given a bad horizon or a team without an id, then 400 naming the field', async () => {
-    const bad = await get('entityType=org&horizon=year');
+    const bad = await get(`entityType=org&entityId=${orgId}&horizon=year`);
     expect(bad.status).toBe(400);
     const noId = await get('entityType=team&horizon=day');
     expect(noId.status).toBe(400);

@@ -1,6 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import { ValidationError } from '@purser/core';
 import { Endpoint, IdPipe } from '@purser/platform';
 import { InsightSchemas } from './api.schemas';
 import { ForecastQueryDto } from './dto';
@@ -26,11 +25,6 @@ export class InsightController {
     errors: [404, 422],
   })
   async forecast(@Param('orgId', IdPipe) orgId: string, @Query() q: ForecastQueryDto) {
-    const entityId = q.entityId ?? (q.entityType === 'org' ? orgId : undefined);
-    if (!entityId)
-      throw new ValidationError(`entityId is needed for a ${q.entityType}`, [
-        { field: 'entityId', problem: 'missing' },
-      ]);
-    return this.forecasts.forecast(orgId, q.entityType, entityId, q.horizon);
+    return this.forecasts.forecast(orgId, q.entityType, q.entityId, q.horizon);
   }
 }
