@@ -2,6 +2,7 @@ import { Suite } from '../lib/suite';
 import { authOverheadSuite } from './auth-overhead';
 import { directorySuite } from './directory';
 import { eventstoreAppendSuite } from './eventstore-append';
+import { insightForecastSuite } from './insight-forecast';
 import { quotaCheckSuite } from './quota-check';
 import { replaySuite } from './replay';
 import { usageIngestSuite } from './usage-ingest';
@@ -18,4 +19,5 @@ export const SUITES: readonly Suite[] = [
   usageKafkaSuite,
   usageQuerySuite,
   authOverheadSuite,
+  insightForecastSuite,
 ];

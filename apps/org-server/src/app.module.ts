@@ -5,6 +5,7 @@ import { UsageModule } from '@purser/usage';
 import { QuotasModule } from '@purser/quotas';
 import { AccessModule } from '@purser/access';
 import { AuditModule } from '@purser/audit';
+import { InsightModule } from '@purser/insight';
 
 /** The HTTP API: wires the platform and the bounded contexts. Logic lives in libs/. */
 @Module({})
@@ -19,6 +20,7 @@ export class OrgServerModule {
         QuotasModule,
         AccessModule,
         AuditModule,
+        InsightModule,
       ],
     };
   }

@@ -5,6 +5,7 @@ import { UsageCoreModule } from '@purser/usage';
 import { QuotasCoreModule } from '@purser/quotas';
 import { AccessProjectionsModule } from '@purser/access';
 import { AuditProjectionsModule } from '@purser/audit';
+import { InsightProjectionsModule } from '@purser/insight';
 
 /**
  * The worker process: runs every projection (and, as contexts add them, the Kafka consumers) apart from the
@@ -23,6 +24,7 @@ export class WorkerModule {
         QuotasCoreModule,
         AccessProjectionsModule,
         AuditProjectionsModule,
+        InsightProjectionsModule,
       ],
     };
   }
