@@ -97,7 +97,8 @@ function urlOf(call: Call, ids: Record<string, string>, extra: Record<string, st
   for (const p of call.op.parameters ?? []) {
     if (p.in !== 'query' || !p.required) continue;
     const s = p.schema as { example?: unknown; enum?: unknown[] } | undefined;
-    const value = s?.example ?? s?.enum?.[0];
+    // An id-valued query parameter names the world's thing (entityId: the org, with entityType's first value, org).
+    const value = (p.name === 'entityId' ? ids.orgId : undefined) ?? s?.example ?? s?.enum?.[0];
     if (value === undefined) throw new Error(`${call.template}: no example for required ?${p.name}`);
     query.set(p.name, String(value));
   }
@@ -283,7 +284,8 @@ describe('tenancy: a member of org A reaches nothing of org B (embedded engines)
     const statuses = [];
     for (const call of reads)
       statuses.push(`${call.template} -> ${(await root.api.get(urlOf(call, { ...b }))).status}`);
-    expect(statuses.filter((s) => !s.endsWith('-> 200'))).toEqual([]);
+    // Each read reaches B: 200, or for B's forecast the documented 422 (B has no weeks of history to forecast from).
+    expect(statuses.filter((s) => !s.endsWith('-> 200') && !/\/forecast -> 422$/.test(s))).toEqual([]);
     const renamed = await root.api.patch(`/v1/orgs/${b.orgId}/teams/${b.teamId}`, {
       name: 'Research & Development',
     });
