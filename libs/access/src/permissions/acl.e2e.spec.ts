@@ -4,6 +4,7 @@ import {
   Api,
   SignedIn,
   TestServer,
+  apiClient,
   setUpInstance,
   signedInOrg,
   startTestServer,
@@ -116,6 +117,31 @@ describe('ACLs (per-resource grants beside roles) and point-in-time answers (emb
     expect((await member.api.patch(`/v1/orgs/${orgId}/quotas/${one.body.id}`, { limit: '6' })).status).toBe(
       403,
     );
+  });
+
+  it('given ACL entries granted to API keys, when a key acts on the quota, then its scopes narrow the grant as they narrow roles', async () => {
+    const q = await root.api.post(`/v1/orgs/${orgId}/quotas`, quota(orgId, 'day'));
+    expect(q.status).toBe(201);
+    const keyWith = async (scopes: string[]) => {
+      const created = await root.api.post(`/v1/orgs/${orgId}/api-keys`, {
+        name: `key ${scopes.join(' ')}`,
+        owner: user(member),
+        scopes,
+      });
+      expect(created.status).toBe(201);
+      const grant = await acl(root.api, {
+        resource: { type: 'quota', id: q.body.id },
+        principal: { type: 'apiKey', id: created.body.keyId },
+        permissions: ['quota.manage'],
+      });
+      expect(grant.status).toBe(200);
+      return apiClient(server.url, { authorization: `Bearer ${created.body.key}` });
+    };
+    const narrow = await keyWith(['quota.read']);
+    const wide = await keyWith(['quota.*']);
+    const path = `/v1/orgs/${orgId}/quotas/${q.body.id}`;
+    expect((await narrow.patch(path, { limit: '7' })).status).toBe(403);
+    expect((await wide.patch(path, { limit: '7' })).status).toBe(200);
   });
 
   it('given a team outsider, when reading a team, then 403; with an ACL granting team.read on it, then 200, and still 403 on another', async () => {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { AuthScope, Authorizer, CommandExecutor, ForbiddenError, Permission, Principal } from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
 import { TenantAuthorizer } from '@purser/platform';
+import { apiKeyDecider } from '../api-keys/api-key.decider';
 import { ApiKeys } from '../api-keys/api-keys';
 import { AccessStreams } from '../streams';
 import { DEFAULT_TEAM_KEY_ROLE, DEFAULT_USER_ROLE, OWNER_ROLE, SELF, anyGrantCovers } from './catalogue';
@@ -91,8 +92,7 @@ export class Rbac {
 
   /**
    * The roles and ACL entries a principal of the org holds (nothing for a principal of another org or none at all),
-   * now or at `asOf`: the roles stream, the user's memberships and the team tree as they were then (an API key's own
-   * state is read as it is now).
+   * now or at `asOf`: the roles stream, the user's memberships, the API key and the team tree as they were then.
    */
   async holdings(orgId: string, who: RolePrincipal, state?: RolesState, asOf?: string): Promise<Holdings> {
     const s = state ?? (await this.roles(orgId, asOf));
@@ -126,7 +126,10 @@ export class Rbac {
     if (who.type === 'user') await ofUser(who.id);
     else if (who.type === 'team') assigned(who);
     else {
-      const key = await this.apiKeys.state(who.id);
+      const key =
+        asOf === undefined
+          ? await this.apiKeys.state(who.id)
+          : (await this.executor.load(AccessStreams.apiKey(who.id), apiKeyDecider, asOf)).state;
       if (key.keyId !== null && key.orgId === orgId && key.owner) {
         assigned(who);
         if (key.owner.type === 'user') await ofUser(key.owner.id);
