@@ -44,6 +44,17 @@ export interface AuthScope {
   orgId?: string;
   /** The team of the route, when it names one (a team scope covers it and every team below it). */
   teamId?: string;
+  /**
+   * The resource the route acts on, when it names one (the deepest of its quota, API key, user or team): ACL
+   * entries on it may grant what no role does.
+   */
+  resource?: AuthResource;
+}
+
+/** A resource of an org a route acts on (per-resource grants, ACLs, are about these). */
+export interface AuthResource {
+  type: 'quota' | 'apiKey' | 'user' | 'team';
+  id: string;
 }
 
 /**

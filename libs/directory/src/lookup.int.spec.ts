@@ -118,6 +118,29 @@ describe('directory lookup (SQLite event store)', () => {
     expect(await lookup.team('o1', 'nope')).toBeNull();
   });
 
+  it('given a team moved and a user who left a team since, when read as of before, then the old path and teams; as of now, the new', async () => {
+    const at = (now: string) => ({ actor: SYSTEM_ACTOR, correlationId: 'later', now });
+    await givenAcme();
+    const later = '2026-06-01T00:00:00.000Z';
+    const moved = {
+      type: 'TeamMoved',
+      data: { orgId: 'o1', teamId: 'storage', fromParentTeamId: 'platform', toParentTeamId: 'sales' },
+    };
+    await store.append('teams-o1', executor.toAppend([moved], at(later), 'o1'), 'any');
+    const left = { type: 'UserLeftTeam', data: { orgId: 'o1', userId: 'u1', teamId: 'sales' } };
+    await store.append('user-u1', executor.toAppend([left], at(later), 'o1'), 'any');
+
+    const before = await lookup.asOf({ orgIds: ['o1'], userIds: ['u1'] }, '2026-03-01T00:00:00.000Z');
+    expect(before.teamPath('o1', 'storage')).toEqual(['eng', 'platform', 'storage']);
+    expect(before.user('u1')?.teamIds).toEqual(['platform', 'sales']);
+    const now = await lookup.asOf({ orgIds: ['o1'], userIds: ['u1'] }, '2026-12-01T00:00:00.000Z');
+    expect(now.teamPath('o1', 'storage')).toEqual(['sales', 'storage']);
+    expect(now.user('u1')?.teamIds).toEqual(['platform']);
+    const never = await lookup.asOf({ orgIds: ['o1'], userIds: ['u1'] }, '2025-01-01T00:00:00.000Z');
+    expect(never.org('o1')).toBeNull();
+    expect(never.user('u1')).toBeNull();
+  });
+
   it("given a cached org, when another process appends to it, then 'current' sees the change", async () => {
     await givenAcme();
     expect((await lookup.org('o1'))?.name).toBe('Acme');

@@ -85,6 +85,11 @@ export abstract class DirectoryLookup {
    */
   abstract batch(query: DirectoryQuery, freshness?: Freshness): Promise<DirectoryView>;
   /**
+   * The named orgs, their team trees and the named users as they were at an instant: each stream folded over the
+   * events that occurred at or before it (point-in-time answers; reads every named stream, no cache).
+   */
+  abstract asOf(query: DirectoryQuery, asOf: string): Promise<DirectoryView>;
+  /**
    * The live user of an org who holds a username or an email now (both are unique across the instance,
    * case-insensitive), or null: sign-in by name. Always 'current'.
    */
@@ -187,6 +192,17 @@ class BatchView implements DirectoryView {
   }
 }
 
+/** The streams a query names, each with its evolver. */
+function wantedBy(query: DirectoryQuery): Array<[string, Evolver<unknown, never>]> {
+  const wanted: Array<[string, Evolver<unknown, never>]> = [];
+  for (const o of new Set(query.orgIds)) {
+    wanted.push([Streams.org(o), orgDecider as never]);
+    wanted.push([Streams.teams(o), teamTreeDecider as never]);
+  }
+  for (const u of new Set(query.userIds ?? [])) wanted.push([Streams.user(u), userDecider as never]);
+  return wanted;
+}
+
 /** DirectoryLookup over the command executor's state cache. */
 @Injectable()
 export class CachedDirectoryLookup extends DirectoryLookup {
@@ -246,15 +262,15 @@ export class CachedDirectoryLookup extends DirectoryLookup {
     return teamEntry(orgId, await this.tree(orgId, freshness), teamId)?.chain ?? null;
   }
 
+  async asOf(query: DirectoryQuery, asOf: string): Promise<DirectoryView> {
+    const states = new Map<string, unknown>();
+    for (const [id, evolver] of wantedBy(query))
+      states.set(id, (await this.executor.load(id, evolver as never, asOf)).state);
+    return new BatchView(states);
+  }
+
   async batch(query: DirectoryQuery, freshness: Freshness = 'current'): Promise<DirectoryView> {
-    const orgIds = [...new Set(query.orgIds)];
-    const userIds = [...new Set(query.userIds ?? [])];
-    const wanted: Array<[string, Evolver<unknown, never>]> = [];
-    for (const o of orgIds) {
-      wanted.push([Streams.org(o), orgDecider as never]);
-      wanted.push([Streams.teams(o), teamTreeDecider as never]);
-    }
-    for (const u of userIds) wanted.push([Streams.user(u), userDecider as never]);
+    const wanted = wantedBy(query);
     const states = new Map<string, unknown>();
     if (freshness === 'recent') {
       for (const [id, evolver] of wanted) states.set(id, (await this.executor.recent(id, evolver)).state);

@@ -1,10 +1,19 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Put, Query } from '@nestjs/common';
 import { ApiParam, ApiTags } from '@nestjs/swagger';
-import { CommandContext, Principal, ValidationError, orgNotFound, uuidv7 } from '@purser/core';
+import {
+  CommandContext,
+  Principal,
+  ValidationError,
+  instantOrThrow,
+  orgNotFound,
+  uuidv7,
+} from '@purser/core';
 import { DirectoryLookup } from '@purser/directory';
 import { Caller, Ctx, Endpoint, Gatekeeper, IdPipe } from '@purser/platform';
 import { PERMISSION_CATALOGUE } from './catalogue';
 import {
+  AclEntryDto,
+  AsOfQuery,
   AssignmentDto,
   CreateRoleDto,
   DefinePermissionDto,
@@ -12,12 +21,15 @@ import {
   UpdateRoleDto,
 } from './permissions.dto';
 import { PermissionSchemas as S } from './permissions.schemas';
-import { Rbac } from './rbac';
+import { Rbac, Target } from './rbac';
 import { Roles, permissionsOf, rolesOf } from './roles';
+import { sameAclTarget } from './roles.decider';
 
 const OrgId = () => Param('orgId', IdPipe);
 const RoleId = () => Param('roleId', IdPipe);
 const PERMISSION_PARAM = /^[a-z][a-z0-9-]{0,31}(\.[a-z][a-z0-9-]{0,31}){0,4}$/;
+
+const asOfOf = (q: { asOf?: string }) => (q.asOf === undefined ? undefined : instantOrThrow(q.asOf, 'asOf'));
 
 const PermissionParam = () =>
   ApiParam({ name: 'permission', schema: { type: 'string', pattern: PERMISSION_PARAM.source } });
@@ -77,21 +89,30 @@ export class PermissionsController {
   @Post('permission-checks')
   @HttpCode(200)
   @Endpoint({
-    summary: 'Whether a principal holds a permission in an org (or team), and through which roles',
-    description: 'Asking about another principal than yourself needs role.read in that org',
+    summary:
+      'Whether a principal holds a permission in an org (or team, or on a resource), and through which roles or ACL entries',
+    description:
+      'Asking about another principal than yourself needs role.read in that org. With asOf, the answer is as things ' +
+      'stood then: the roles stream, the memberships and the team tree folded up to that instant.',
     requires: 'permission.read',
     ok: { description: 'The answer', schema: S.check },
     errors: [404],
   })
   async check(@Caller() caller: Principal, @Body() body: PermissionCheckDto) {
-    const { orgId, teamId, permission } = body;
+    const { orgId, teamId, permission, resource } = body;
+    const asOf = asOfOf(body);
     await this.gatekeeper.authorize(caller, 'permission.read', { orgId });
     const self = caller.actor.type === body.principal.type && caller.actor.id === body.principal.id;
     if (!self) await this.gatekeeper.authorize(caller, 'role.read', { orgId });
     if (!(await this.directory.org(orgId))) throw orgNotFound(orgId);
-    await this.roles.livePrincipal(orgId, body.principal);
-    const holdings = await this.rbac.holdings(orgId, body.principal);
-    return this.rbac.explain(holdings, permission, teamId === undefined ? { orgId } : { orgId, teamId });
+    // As of an instant the principal may be gone since: it then holds what it held then.
+    if (asOf === undefined) await this.roles.livePrincipal(orgId, body.principal);
+    const holdings = await this.rbac.holdings(orgId, body.principal, undefined, asOf);
+    const target: Target = { orgId };
+    if (teamId !== undefined) target.teamId = teamId;
+    else if (resource?.type === 'team') target.teamId = resource.id;
+    if (resource) target.resource = { type: resource.type, id: resource.id };
+    return this.rbac.explain(holdings, permission, target);
   }
 }
 
@@ -265,7 +286,59 @@ export class RolesController {
     ok: { description: 'The assignments', schema: S.assignments },
     errors: [404],
   })
-  async assignments(@OrgId() orgId: string) {
-    return { items: (await this.roles.state(orgId)).assignments };
+  async assignments(@OrgId() orgId: string, @Query() q: AsOfQuery) {
+    return { items: (await this.roles.state(orgId, asOfOf(q))).assignments };
+  }
+
+  @Put('acl')
+  @Endpoint({
+    summary:
+      'Grant permissions on one resource (a quota, team, user, API key or the org) to a user, team, role or API key',
+    description:
+      'Allow-only, added to what roles grant; you hold every permission you grant on that resource',
+    requires: 'role.manage',
+    ok: { description: 'The entry as it now stands', schema: S.aclEntry },
+    errors: [404, 422],
+  })
+  async grantAcl(
+    @Ctx() ctx: CommandContext,
+    @Caller() caller: Principal,
+    @OrgId() orgId: string,
+    @Body() body: AclEntryDto,
+  ) {
+    const entry = await this.roles.aclEntry(orgId, body);
+    const granter = await this.roles.aclGranter(caller, orgId, entry.resource);
+    const s = await this.roles.run(ctx, orgId, { type: 'GrantAcl', orgId, granter, ...entry });
+    return s.acl.find((e) => sameAclTarget(e, entry)) ?? { ...entry, permissions: [] };
+  }
+
+  @Delete('acl')
+  @HttpCode(204)
+  @Endpoint({
+    summary: 'Revoke permissions granted on one resource',
+    requires: 'role.manage',
+    responses: [{ status: 204, description: 'Revoked (or they were not granted)' }],
+    errors: [404, 422],
+  })
+  async revokeAcl(
+    @Ctx() ctx: CommandContext,
+    @Caller() caller: Principal,
+    @OrgId() orgId: string,
+    @Body() body: AclEntryDto,
+  ) {
+    const entry = await this.roles.aclEntry(orgId, body);
+    const granter = await this.roles.aclGranter(caller, orgId, entry.resource);
+    await this.roles.run(ctx, orgId, { type: 'RevokeAcl', orgId, granter, ...entry });
+  }
+
+  @Get('acl')
+  @Endpoint({
+    summary: "The org's ACL entries (now, or asOf an instant)",
+    requires: 'role.read',
+    ok: { description: 'The entries', schema: S.aclEntries },
+    errors: [404],
+  })
+  async acl(@OrgId() orgId: string, @Query() q: AsOfQuery) {
+    return { items: (await this.roles.state(orgId, asOfOf(q))).acl };
   }
 }

@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsIn,
   IsObject,
@@ -102,6 +103,67 @@ export class AssignmentDto {
   scope: RoleScopeDto;
 }
 
+export const MAX_ACL_PERMISSIONS = 50;
+const ACL_RESOURCE_TYPES = ['quota', 'team', 'user', 'apiKey', 'org'] as const;
+const ACL_PRINCIPAL_TYPES = ['user', 'team', 'role', 'apiKey'] as const;
+
+export class AclResourceDto {
+  @ApiProperty({ type: String, enum: ACL_RESOURCE_TYPES })
+  @IsIn(ACL_RESOURCE_TYPES, { message: 'resource.type must be quota, team, user, apiKey or org' })
+  type: (typeof ACL_RESOURCE_TYPES)[number];
+
+  @IdField()
+  id: string;
+}
+
+export class AclPrincipalDto {
+  @ApiProperty({ type: String, enum: ACL_PRINCIPAL_TYPES })
+  @IsIn(ACL_PRINCIPAL_TYPES, { message: 'principal.type must be user, team, role or apiKey' })
+  type: (typeof ACL_PRINCIPAL_TYPES)[number];
+
+  @IdField()
+  id: string;
+}
+
+export class AclEntryDto {
+  @ApiProperty({ type: AclResourceDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AclResourceDto)
+  resource: AclResourceDto;
+
+  @ApiProperty({ type: AclPrincipalDto })
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AclPrincipalDto)
+  principal: AclPrincipalDto;
+
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'string', pattern: PERMISSION_NAME.source },
+    minItems: 1,
+    maxItems: MAX_ACL_PERMISSIONS,
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_ACL_PERMISSIONS)
+  @IsString({ each: true })
+  @Matches(PERMISSION_NAME, { each: true, message: 'each permission must look like quota.manage' })
+  permissions: string[];
+}
+
+export class AsOfQuery {
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-25T14:00:00Z',
+    description: 'Answer as things stood at this instant (from the history of the streams)',
+  })
+  @IsOptional()
+  @IsString()
+  asOf?: string;
+}
+
 export class PermissionCheckDto {
   @ApiProperty({ type: RolePrincipalDto })
   @IsObject()
@@ -119,4 +181,23 @@ export class PermissionCheckDto {
 
   @IdField({ optional: true })
   teamId?: string;
+
+  @ApiPropertyOptional({
+    type: AclResourceDto,
+    description: 'The resource asked about (its ACL entries count)',
+  })
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => AclResourceDto)
+  resource?: AclResourceDto;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    description: 'Answer as things stood at this instant (roles, memberships and the team tree then)',
+  })
+  @IsOptional()
+  @IsString()
+  asOf?: string;
 }

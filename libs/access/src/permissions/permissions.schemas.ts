@@ -43,6 +43,30 @@ const assignment = {
   },
 };
 
+const aclEntry = {
+  type: 'object',
+  required: ['resource', 'principal', 'permissions'],
+  additionalProperties: false,
+  properties: {
+    resource: {
+      type: 'object',
+      required: ['type', 'id'],
+      additionalProperties: false,
+      properties: {
+        type: { type: 'string', enum: ['quota', 'team', 'user', 'apiKey', 'org'] },
+        id: ApiSchemas.id,
+      },
+    },
+    principal: {
+      type: 'object',
+      required: ['type', 'id'],
+      additionalProperties: false,
+      properties: { type: { type: 'string', enum: ['user', 'team', 'role', 'apiKey'] }, id: ApiSchemas.id },
+    },
+    permissions: { type: 'array', items: { type: 'string' } },
+  },
+};
+
 const list = (items: object) => ({
   type: 'object',
   required: ['items'],
@@ -58,6 +82,8 @@ export const PermissionSchemas = {
   roles: list(role),
   assignment,
   assignments: list(assignment),
+  aclEntry,
+  aclEntries: list(aclEntry),
   check: {
     type: 'object',
     required: ['allowed', 'via'],
@@ -67,10 +93,30 @@ export const PermissionSchemas = {
       via: {
         type: 'array',
         items: {
-          type: 'object',
-          required: ['roleId', 'scope'],
-          additionalProperties: false,
-          properties: { roleId: { type: 'string' }, scope },
+          oneOf: [
+            {
+              type: 'object',
+              required: ['roleId', 'scope'],
+              additionalProperties: false,
+              properties: { roleId: { type: 'string' }, scope },
+            },
+            {
+              type: 'object',
+              required: ['acl'],
+              additionalProperties: false,
+              properties: {
+                acl: {
+                  type: 'object',
+                  required: ['resource', 'principal'],
+                  additionalProperties: false,
+                  properties: {
+                    resource: aclEntry.properties.resource,
+                    principal: aclEntry.properties.principal,
+                  },
+                },
+              },
+            },
+          ],
         },
       },
     },

@@ -23,6 +23,23 @@ export interface Assignment {
   scope: RoleScope;
 }
 
+/** What an ACL entry is about: one resource of the org. */
+export interface AclResource {
+  type: 'quota' | 'team' | 'user' | 'apiKey' | 'org';
+  id: string;
+}
+/** Who an ACL entry grants to: a user, a team (its members), a role (its holders) or an API key. */
+export interface AclPrincipal {
+  type: 'user' | 'team' | 'role' | 'apiKey';
+  id: string;
+}
+/** Per-resource grants (allow-only): the principal holds these permissions on that resource. */
+export interface AclEntry {
+  resource: AclResource;
+  principal: AclPrincipal;
+  permissions: string[];
+}
+
 // --- events (stream roles-<orgId>) ------------------------------------------------------------------------------
 
 export type PermissionDefined = DomainEvent<
@@ -48,6 +65,8 @@ export type RolePermissionRemoved = DomainEvent<
 >;
 export type RoleAssigned = DomainEvent<'RoleAssigned', { orgId: string } & Assignment>;
 export type RoleRevoked = DomainEvent<'RoleRevoked', { orgId: string } & Assignment>;
+export type AclGranted = DomainEvent<'AclGranted', { orgId: string } & AclEntry>;
+export type AclRevoked = DomainEvent<'AclRevoked', { orgId: string } & AclEntry>;
 
 export type RolesEvent =
   | PermissionDefined
@@ -57,7 +76,9 @@ export type RolesEvent =
   | RolePermissionAdded
   | RolePermissionRemoved
   | RoleAssigned
-  | RoleRevoked;
+  | RoleRevoked
+  | AclGranted
+  | AclRevoked;
 
 export const ROLES_EVENT_TYPES = [
   'PermissionDefined',
@@ -68,6 +89,8 @@ export const ROLES_EVENT_TYPES = [
   'RolePermissionRemoved',
   'RoleAssigned',
   'RoleRevoked',
+  'AclGranted',
+  'AclRevoked',
 ] as const satisfies readonly RolesEvent['type'][];
 
 // --- state -------------------------------------------------------------------------------------------------------
@@ -83,6 +106,8 @@ export interface RolesState {
   permissions: ReadonlyMap<string, string>;
   roles: ReadonlyMap<string, CustomRole>;
   assignments: readonly Assignment[];
+  /** Per-resource grants, one entry per resource and principal. */
+  acl: readonly AclEntry[];
 }
 
 /**
@@ -111,7 +136,9 @@ export type RolesCommand =
   | { type: 'AddRolePermission'; orgId: string; roleId: string; permission: string; granter: Granter }
   | { type: 'RemoveRolePermission'; orgId: string; roleId: string; permission: string }
   | ({ type: 'AssignRole'; orgId: string; granter: Granter } & Assignment)
-  | ({ type: 'RevokeRole'; orgId: string; granter: Granter } & Assignment);
+  | ({ type: 'RevokeRole'; orgId: string; granter: Granter } & Assignment)
+  | ({ type: 'GrantAcl'; orgId: string; granter: Granter } & AclEntry)
+  | ({ type: 'RevokeAcl'; orgId: string; granter: Granter } & AclEntry);
 
 export const sameAssignment = (a: Assignment, b: Assignment): boolean =>
   a.roleId === b.roleId &&
@@ -119,6 +146,12 @@ export const sameAssignment = (a: Assignment, b: Assignment): boolean =>
   a.principal.id === b.principal.id &&
   a.scope.type === b.scope.type &&
   (a.scope.type === 'org' || (b.scope.type === 'team' && a.scope.teamId === b.scope.teamId));
+
+export const sameAclTarget = (a: Omit<AclEntry, 'permissions'>, b: Omit<AclEntry, 'permissions'>) =>
+  a.resource.type === b.resource.type &&
+  a.resource.id === b.resource.id &&
+  a.principal.type === b.principal.type &&
+  a.principal.id === b.principal.id;
 
 export const roleNotFound = (roleId: string) =>
   new NotFoundError(`role ${roleId} not found`, [{ field: 'roleId', problem: 'unknown' }]);
@@ -244,7 +277,38 @@ function decide(c: RolesCommand, s: RolesState) {
       if (missing) return refuse(notHeld(missing));
       return [{ type: 'RoleRevoked' as const, data: { orgId: c.orgId, ...a } }];
     }
+    case 'GrantAcl':
+    case 'RevokeAcl': {
+      const unknown = unknownPermissions(s, c.permissions);
+      if (unknown.length)
+        return refuse(
+          new RuleViolationError(`unknown permissions: ${unknown.join(', ')}`, [
+            { field: 'permissions', problem: 'unknown' },
+          ]),
+        );
+      const missing = unheld(c.granter, c.permissions);
+      if (missing) return refuse(notHeld(missing));
+      const entry = aclOf(c);
+      const held = s.acl.find((b) => sameAclTarget(entry, b))?.permissions ?? [];
+      const changed =
+        c.type === 'GrantAcl'
+          ? entry.permissions.filter((p) => !held.includes(p))
+          : entry.permissions.filter((p) => held.includes(p));
+      if (!changed.length) return [];
+      const data = { orgId: c.orgId, ...entry, permissions: changed };
+      return c.type === 'GrantAcl'
+        ? [{ type: 'AclGranted' as const, data }]
+        : [{ type: 'AclRevoked' as const, data }];
+    }
   }
+}
+
+function aclOf(c: AclEntry): AclEntry {
+  return {
+    resource: { type: c.resource.type, id: c.resource.id },
+    principal: { type: c.principal.type, id: c.principal.id },
+    permissions: [...new Set(c.permissions)],
+  };
 }
 
 function unknownPermission(permission: string) {
@@ -289,8 +353,14 @@ function evolve(s: RolesState, e: RolesEvent): RolesState {
     case 'RoleDeleted': {
       const roles = new Map(s.roles);
       roles.delete(e.data.roleId);
-      // A deleted role's assignments go with it.
-      return { ...s, roles, assignments: s.assignments.filter((a) => a.roleId !== e.data.roleId) };
+      // A deleted role's assignments and the ACL entries granted to it go with it.
+      const acl = s.acl.filter((b) => b.principal.type !== 'role' || b.principal.id !== e.data.roleId);
+      return {
+        ...s,
+        roles,
+        assignments: s.assignments.filter((a) => a.roleId !== e.data.roleId),
+        acl,
+      };
     }
     case 'RoleAssigned': {
       const { orgId: _o, ...a } = e.data;
@@ -300,12 +370,23 @@ function evolve(s: RolesState, e: RolesEvent): RolesState {
       const { orgId: _o, ...a } = e.data;
       return { ...s, assignments: s.assignments.filter((b) => !sameAssignment(a, b)) };
     }
+    case 'AclGranted':
+    case 'AclRevoked': {
+      const { orgId: _o, ...entry } = e.data;
+      const old = s.acl.find((b) => sameAclTarget(entry, b))?.permissions ?? [];
+      const permissions =
+        e.type === 'AclGranted'
+          ? [...old, ...entry.permissions.filter((p) => !old.includes(p))]
+          : old.filter((p) => !entry.permissions.includes(p));
+      const rest = s.acl.filter((b) => !sameAclTarget(entry, b));
+      return { ...s, acl: permissions.length ? [...rest, { ...entry, permissions }] : rest };
+    }
   }
 }
 
 /** An org's custom permissions, custom roles and role assignments (stream roles-<orgId>). */
 export const rolesDecider: Decider<RolesCommand, RolesState, RolesEvent> = {
-  initialState: () => ({ permissions: new Map(), roles: new Map(), assignments: [] }),
+  initialState: () => ({ permissions: new Map(), roles: new Map(), assignments: [], acl: [] }),
   decide,
   evolve,
 };

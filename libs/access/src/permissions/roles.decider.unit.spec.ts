@@ -159,4 +159,76 @@ describe('roles decider (stream roles-<orgId>)', () => {
     expect(grantCovers('*', 'acme.tool.run')).toBe(true);
     expect(grantCovers('usage.record', 'usage.read')).toBe(false);
   });
+
+  describe('ACLs (per-resource grants)', () => {
+    const quotaQ1 = { type: 'quota' as const, id: 'q1' };
+    const mia = { type: 'user' as const, id: 'mia' };
+    const grant = {
+      type: 'GrantAcl' as const,
+      orgId: 'o1',
+      resource: quotaQ1,
+      principal: mia,
+      permissions: ['quota.manage'],
+    };
+    const granted: RolesEvent = {
+      type: 'AclGranted',
+      data: { orgId: 'o1', resource: quotaQ1, principal: mia, permissions: ['quota.manage'] },
+    };
+    const aclOf = (events: RolesEvent[]) =>
+      events.reduce(rolesDecider.evolve, rolesDecider.initialState()).acl;
+
+    it('given a granter who does not hold quota.manage there, when granting it on a quota, then 403; one who does, then AclGranted', () => {
+      given(rolesDecider)
+        .when({ ...grant, granter: reader })
+        .thenRefuses(ForbiddenError, /do not hold/);
+      given(rolesDecider)
+        .when({ ...grant, granter: { all: false, grants: ['quota.*'], owner: false } })
+        .then([granted]);
+    });
+
+    it('given an unknown permission, when granting it, then 422', () => {
+      given(rolesDecider)
+        .when({ ...grant, permissions: ['acme.nothing'], granter: everything })
+        .thenRefuses(RuleViolationError, /unknown/);
+    });
+
+    it('given a grant, when granting it again with one more permission, then only the new one is granted; the entry holds both', () => {
+      given(rolesDecider, [granted])
+        .when({ ...grant, granter: everything })
+        .thenNothing();
+      given(rolesDecider, [granted])
+        .when({ ...grant, permissions: ['quota.manage', 'quota.read'], granter: everything })
+        .then([{ type: 'AclGranted', data: { ...granted.data, permissions: ['quota.read'] } }]);
+      const more: RolesEvent = {
+        type: 'AclGranted',
+        data: { ...granted.data, permissions: ['quota.read'] },
+      };
+      expect(aclOf([granted, more])).toEqual([
+        { resource: quotaQ1, principal: mia, permissions: ['quota.manage', 'quota.read'] },
+      ]);
+    });
+
+    it('given a grant, when revoking it, then AclRevoked and the entry is gone; revoking what is not granted, then nothing', () => {
+      const revoke = { ...grant, type: 'RevokeAcl' as const, granter: everything };
+      given(rolesDecider, [granted])
+        .when(revoke)
+        .then([{ type: 'AclRevoked', data: granted.data }]);
+      given(rolesDecider).when(revoke).thenNothing();
+      expect(aclOf([granted, { type: 'AclRevoked', data: granted.data }])).toEqual([]);
+      given(rolesDecider, [granted])
+        .when({ ...revoke, granter: reader })
+        .thenRefuses(ForbiddenError, /do not hold/);
+    });
+
+    it('given an ACL entry granted to a custom role, when the role is deleted, then the entry goes with it', () => {
+      const toRole: RolesEvent = {
+        type: 'AclGranted',
+        data: { ...granted.data, principal: { type: 'role', id: 'r1' } },
+      };
+      const deleted: RolesEvent = { type: 'RoleDeleted', data: { orgId: 'o1', roleId: 'r1' } };
+      expect(aclOf([created, toRole, granted, deleted])).toEqual([
+        { resource: quotaQ1, principal: mia, permissions: ['quota.manage'] },
+      ]);
+    });
+  });
 });

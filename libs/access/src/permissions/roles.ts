@@ -14,11 +14,13 @@ import { AccessStreams } from '../streams';
 import { BUILT_IN_ROLES, PERMISSION_CATALOGUE } from './catalogue';
 import { Rbac } from './rbac';
 import {
+  AclEntry,
   Assignment,
   RolePrincipal,
   RoleScope,
   RolesCommand,
   RolesState,
+  roleGrants,
   roleNotFound,
   rolesDecider,
 } from './roles.decider';
@@ -57,9 +59,51 @@ export class Roles {
     private readonly rbac: Rbac,
   ) {}
 
-  async state(orgId: string): Promise<RolesState> {
+  /** The org's roles now, or as they were at `asOf`. */
+  async state(orgId: string, asOf?: string): Promise<RolesState> {
     if (!(await this.directory.org(orgId))) throw orgNotFound(orgId);
-    return this.rbac.roles(orgId);
+    return this.rbac.roles(orgId, asOf);
+  }
+
+  /**
+   * An ACL entry naming a live resource of the org (a quota is taken at its id: its context is not asked) and a
+   * live principal or a role of the org (404 otherwise).
+   */
+  async aclEntry(orgId: string, body: AclEntry): Promise<AclEntry> {
+    const { resource, principal } = body;
+    const unknown = (field: string, what: string) =>
+      new NotFoundError(`${what} not found`, [{ field, problem: 'unknown' }]);
+    const live =
+      resource.type === 'org'
+        ? resource.id === orgId
+        : resource.type === 'quota'
+          ? true
+          : resource.type === 'team'
+            ? (await this.directory.team(orgId, resource.id)) !== null
+            : resource.type === 'user'
+              ? (await this.directory.user(resource.id))?.orgId === orgId
+              : await this.apiKeys
+                  .state(resource.id)
+                  .then((k) => k.keyId !== null && k.orgId === orgId && !k.revoked);
+    if (!live) throw unknown('resource.id', `${resource.type} ${resource.id}`);
+    if (principal.type === 'role') {
+      if (!roleGrants(await this.rbac.roles(orgId), principal.id))
+        throw unknown('principal.id', `role ${principal.id}`);
+    } else await this.livePrincipal(orgId, { type: principal.type, id: principal.id });
+    return {
+      resource: { type: resource.type, id: resource.id },
+      principal: { type: principal.type, id: principal.id },
+      permissions: body.permissions,
+    };
+  }
+
+  /** What a caller may grant on a resource: their roles covering it and their ACL entries on it. */
+  aclGranter(caller: Principal, orgId: string, resource: AclEntry['resource']) {
+    return this.rbac.granterOf(caller, orgId, {
+      orgId,
+      resource,
+      ...(resource.type === 'team' ? { teamId: resource.id } : {}),
+    });
   }
 
   async role(orgId: string, roleId: string): Promise<RoleView> {

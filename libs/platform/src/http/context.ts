@@ -5,6 +5,8 @@ import {
   AUTHENTICATOR,
   AUTHORIZER,
   Actor,
+  AuthResource,
+  AuthScope,
   Authenticator,
   Authorizer,
   Clock,
@@ -98,9 +100,7 @@ export class ActorGuard implements CanActivate {
         { field: 'route', problem: 'undeclared' },
       ]);
     }
-    const orgId = req.params?.orgId;
-    const teamId = req.params?.teamId;
-    const scope = orgId === undefined ? {} : teamId === undefined ? { orgId } : { orgId, teamId };
+    const scope = scopeOf(req.params ?? {});
     const allowed = this.authorizer.authorize(principal, permission, scope);
     const enter = () => {
       req.purser = { actor: principal.actor, principal, correlationId, clock: this.clock };
@@ -124,6 +124,26 @@ export class ActorGuard implements CanActivate {
     }
     return access;
   }
+}
+
+/** Which path parameter names which resource, deepest first. */
+const RESOURCE_PARAMS: ReadonlyArray<[string, AuthResource['type']]> = [
+  ['quotaId', 'quota'],
+  ['keyId', 'apiKey'],
+  ['userId', 'user'],
+  ['teamId', 'team'],
+];
+
+/** What the route's path parameters say a permission is asked for: its org, team and resource. */
+export function scopeOf(params: Record<string, string | undefined>): AuthScope {
+  const { orgId, teamId } = params;
+  if (orgId === undefined) return {};
+  const scope: AuthScope = teamId === undefined ? { orgId } : { orgId, teamId };
+  for (const [param, type] of RESOURCE_PARAMS) {
+    const id = params[param];
+    if (id !== undefined) return { ...scope, resource: { type, id } };
+  }
+  return scope;
 }
 
 /** The command context of the current request: actor, correlation id and the time of execution (from the Clock). */
