@@ -1,4 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { CommandContext, CommandExecutor, ExecuteOptions } from '@purser/core';
+import { AccessStreams } from '../streams';
 import { ConflictError, Decider, RuleViolationError, UnauthenticatedError, refuse } from '@purser/core';
 import { CredentialEvent, PasswordReason, RequestOrigin, SignInFailureReason, SignInMethod } from '../events';
 
@@ -258,3 +260,22 @@ export const credentialDecider: Decider<CredentialCommand, CredentialState, Cred
 /** A refusal for rules that are not credentials' business (shared by handlers). */
 export const passwordRequired = () =>
   new RuleViolationError('the user has no password yet', [{ field: 'password', problem: 'not set' }]);
+
+type WithoutWho<C> = C extends unknown ? Omit<C, 'userId' | 'orgId'> : never;
+
+/** Runs a credential command on a user's credential stream (the user's ids filled in), in the user's org. */
+export function onCredential(
+  executor: CommandExecutor,
+  ctx: CommandContext,
+  user: { userId: string; orgId: string },
+  command: WithoutWho<CredentialCommand>,
+  options: Omit<ExecuteOptions, 'orgId'> = {},
+) {
+  return executor.execute(
+    AccessStreams.credential(user.userId),
+    credentialDecider,
+    { ...command, userId: user.userId, orgId: user.orgId } as CredentialCommand,
+    ctx,
+    { orgId: user.orgId, ...options },
+  );
+}

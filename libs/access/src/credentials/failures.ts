@@ -3,8 +3,7 @@ import { CommandContext, CommandExecutor } from '@purser/core';
 import { LiveUser } from '@purser/directory';
 import { CONFIG, PurserConfig } from '@purser/platform';
 import { RequestOrigin, SignInFailureReason } from '../events';
-import { AccessStreams } from '../streams';
-import { credentialDecider } from './credential.decider';
+import { onCredential } from './credential.decider';
 import { SignInThrottle, sleep } from './throttle';
 
 /** A failed sign-in step (password or code): recorded on the account (toward its lock) and answered slowly. */
@@ -23,22 +22,14 @@ export class SignInFailures {
     reason: SignInFailureReason,
     origin: RequestOrigin,
   ): Promise<void> {
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RecordFailure',
-        userId: user.userId,
-        orgId: user.orgId,
-        reason,
-        origin,
-        now: ctx.now,
-        threshold: this.config.access.lockoutThreshold,
-        lockSeconds: this.config.access.lockoutSeconds,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await onCredential(this.executor, ctx, user, {
+      type: 'RecordFailure',
+      reason,
+      origin,
+      now: ctx.now,
+      threshold: this.config.access.lockoutThreshold,
+      lockSeconds: this.config.access.lockoutSeconds,
+    });
   }
 
   /** Waits what the account's and the address's failures owe before the refusal is answered. */

@@ -3,12 +3,11 @@ import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CommandContext, CommandExecutor, ConflictError, UnauthenticatedError, uuidv7 } from '@purser/core';
 import { DirectoryLookup, LiveUser } from '@purser/directory';
 import { CONFIG, PurserConfig } from '@purser/platform';
-import { CredentialState, credentialDecider, isLocked } from '../credentials/credential.decider';
+import { CredentialState, isLocked, onCredential } from '../credentials/credential.decider';
 import { RequestOrigin, SignInFailureReason, SignInMethod } from '../events';
 import { MfaCredentials, RecoveryCodes } from './mfa';
 import { CompleteMfaSignIn, ConfirmTotpAtSignIn, EnrolTotpAtSignIn } from './mfa.commands';
 import { SessionIssuer, TokenPair } from '../sessions/sessions';
-import { AccessStreams } from '../streams';
 import { SignInThrottle } from '../credentials/throttle';
 import { SignInFailures } from '../credentials/failures';
 import { AccessTokens } from '../tokens';
@@ -86,22 +85,14 @@ export class SecondStep {
   ): Promise<TokenPair> {
     const { user, instanceAdmin } = pending;
     const sessionId = uuidv7();
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RecordSignIn',
-        userId: user.userId,
-        orgId: user.orgId,
-        sessionId,
-        method,
-        origin,
-        now: ctx.now,
-        ...used,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await onCredential(this.executor, ctx, user, {
+      type: 'RecordSignIn',
+      sessionId,
+      method,
+      origin,
+      now: ctx.now,
+      ...used,
+    });
     this.throttle.succeeded(origin.ip);
     return this.sessions.start(
       ctx,

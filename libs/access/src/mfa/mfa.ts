@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { CommandContext, CommandExecutor, RuleViolationError } from '@purser/core';
 import { DirectoryLookup, LiveUser } from '@purser/directory';
-import { CredentialState, credentialDecider } from '../credentials/credential.decider';
+import { CredentialState, credentialDecider, onCredential } from '../credentials/credential.decider';
 import { KeyMaterial } from '../key-material';
 import { ConfirmTotp, EnrolTotp, RenewRecoveryCodes, ResetUserMfa, TurnOffMfa } from './mfa.commands';
 import { OpenSessions } from '../sessions/open-sessions';
@@ -60,18 +60,10 @@ export class MfaCredentials {
 
   async startEnrolment(ctx: CommandContext, user: LiveUser): Promise<TotpEnrolment> {
     const secret = newTotpSecret();
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'StartMfaEnrolment',
-        userId: user.userId,
-        orgId: user.orgId,
-        sealedSecret: this.keys.seal(secret),
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await onCredential(this.executor, ctx, user, {
+      type: 'StartMfaEnrolment',
+      sealedSecret: this.keys.seal(secret),
+    });
     return totpEnrolment(secret, user.username);
   }
 
@@ -82,18 +74,12 @@ export class MfaCredentials {
     if (step === null) throw wrongCode();
     const { codes, digests } = this.freshRecoveryCodes();
     // The revision read: an enrolment restarted meanwhile (another secret) is a conflict, not a confirmation.
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'ConfirmMfa',
-        userId: user.userId,
-        orgId: user.orgId,
-        totpStep: step,
-        recoveryCodeDigests: digests,
-      },
+    await onCredential(
+      this.executor,
       ctx,
-      { orgId: user.orgId, ...(state.mfa.pendingSecret ? { expectedRevision: revision } : {}) },
+      user,
+      { type: 'ConfirmMfa', totpStep: step, recoveryCodeDigests: digests },
+      state.mfa.pendingSecret ? { expectedRevision: revision } : {},
     );
     return { recoveryCodes: codes };
   }
@@ -142,18 +128,10 @@ export class RenewRecoveryCodesHandler implements ICommandHandler<RenewRecoveryC
     // With MFA off there is no secret to check the code against: the decider's refusal (409) says why.
     if (state.mfa.enabled && this.mfa.stepOf(state.mfa.sealedSecret, input.code, ctx.now) === null)
       throw wrongCode();
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RegenerateRecoveryCodes',
-        userId: user.userId,
-        orgId: user.orgId,
-        recoveryCodeDigests: digests,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await onCredential(this.executor, ctx, user, {
+      type: 'RegenerateRecoveryCodes',
+      recoveryCodeDigests: digests,
+    });
     return { recoveryCodes: codes };
   }
 }
@@ -172,13 +150,7 @@ export class TurnOffMfaHandler implements ICommandHandler<TurnOffMfa, { mfaDisab
     const { state } = await this.mfa.load(user.userId);
     if (!(await this.passwords.verify(state.passwordHash, input.password)))
       throw new RuleViolationError('the password is wrong', [{ field: 'password', problem: 'wrong' }]);
-    const r = await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      { type: 'DisableMfa', userId: user.userId, orgId: user.orgId, reason: 'user' },
-      ctx,
-      { orgId: user.orgId },
-    );
+    const r = await onCredential(this.executor, ctx, user, { type: 'DisableMfa', reason: 'user' });
     return { mfaDisabled: r.events.length > 0 };
   }
 }
@@ -196,13 +168,7 @@ export class ResetUserMfaHandler implements ICommandHandler<
 
   async execute({ ctx, input }: ResetUserMfa) {
     const user = await userIn(this.directory, input.orgId, input.userId);
-    const r = await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      { type: 'DisableMfa', userId: user.userId, orgId: user.orgId, reason: 'admin' },
-      ctx,
-      { orgId: user.orgId },
-    );
+    const r = await onCredential(this.executor, ctx, user, { type: 'DisableMfa', reason: 'admin' });
     // Whoever holds the lost device may be signed in: every session ends, whether MFA was on or not.
     const sessionsEnded = await this.sessions.endAll(ctx, user.orgId, user.userId, 'mfa-reset');
     return { mfaDisabled: r.events.length > 0, sessionsEnded };

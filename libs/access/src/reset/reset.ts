@@ -4,7 +4,7 @@ import { CommandContext, CommandExecutor, MAILER, Mailer, OutgoingMail, uuidv7 }
 import { DirectoryLookup, LiveUser } from '@purser/directory';
 import { CONFIG, LOGGER, PurserConfig, PurserLogger } from '@purser/platform';
 import { SignInName } from '../sign-in/commands';
-import { RESET_INVALID, credentialDecider } from '../credentials/credential.decider';
+import { RESET_INVALID, credentialDecider, onCredential } from '../credentials/credential.decider';
 import { RequestOrigin } from '../events';
 import { KeyMaterial, randomSecret } from '../key-material';
 import { OpenSessions } from '../sessions/open-sessions';
@@ -119,21 +119,13 @@ export class PasswordResetMailer implements OnApplicationShutdown {
     const resetId = uuidv7();
     const secret = randomSecret();
     const token = composeToken(RESET_PREFIX, user.userId, secret);
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RequestReset',
-        userId: user.userId,
-        orgId: user.orgId,
-        resetId,
-        tokenDigest: this.keys.digest(secret),
-        expiresAt: new Date(Date.parse(ctx.now) + ttl * 1000).toISOString(),
-        origin: input.origin,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await onCredential(this.executor, ctx, user, {
+      type: 'RequestReset',
+      resetId,
+      tokenDigest: this.keys.digest(secret),
+      expiresAt: new Date(Date.parse(ctx.now) + ttl * 1000).toISOString(),
+      origin: input.origin,
+    });
     const { messageId } = await this.mailer.send(resetMail(user, token, this.config.access.publicUrl, ttl));
     this.logger.info(
       { orgId: user.orgId, userId: user.userId, resetId, messageId },

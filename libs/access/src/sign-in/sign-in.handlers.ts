@@ -11,7 +11,12 @@ import {
   SignIn,
   UnlockAccount,
 } from './commands';
-import { CredentialState, credentialDecider, isLocked } from '../credentials/credential.decider';
+import {
+  CredentialState,
+  credentialDecider,
+  isLocked,
+  onCredential,
+} from '../credentials/credential.decider';
 import { RequestOrigin, SignInFailureReason } from '../events';
 import { Instance } from '../setup/instance';
 import { KeyMaterial, randomSecret } from '../key-material';
@@ -83,21 +88,13 @@ export class SignInHandler implements ICommandHandler<SignIn, SignInResult> {
     origin: RequestOrigin,
   ): Promise<TokenPair> {
     const sessionId = uuidv7();
-    await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      {
-        type: 'RecordSignIn',
-        userId: user.userId,
-        orgId: user.orgId,
-        sessionId,
-        method: 'password',
-        origin,
-        now: ctx.now,
-      },
-      ctx,
-      { orgId: user.orgId },
-    );
+    await onCredential(this.executor, ctx, user, {
+      type: 'RecordSignIn',
+      sessionId,
+      method: 'password',
+      origin,
+      now: ctx.now,
+    });
     this.throttle.succeeded(origin.ip);
     return this.sessions.start(
       ctx,
@@ -238,13 +235,7 @@ export class UnlockAccountHandler implements ICommandHandler<UnlockAccount, { un
 
   async execute({ ctx, input }: UnlockAccount) {
     const user = await userIn(this.directory, input.orgId, input.userId);
-    const r = await this.executor.execute(
-      AccessStreams.credential(user.userId),
-      credentialDecider,
-      { type: 'Unlock', userId: user.userId, orgId: user.orgId, now: ctx.now },
-      ctx,
-      { orgId: user.orgId },
-    );
+    const r = await onCredential(this.executor, ctx, user, { type: 'Unlock', now: ctx.now });
     return { unlocked: r.events.length > 0 };
   }
 }
