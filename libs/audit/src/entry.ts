@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Actor, RecordedEvent, padPosition } from '@purser/core';
+import { Actor, RecordedEvent, canonicalJson, padPosition } from '@purser/core';
 
 /** The entity an event concerns: its stream id's prefix without the dash is its type (`access-policy-` is tried first). */
 const PREFIXES = [
@@ -99,17 +99,6 @@ export function factsOf(e: RecordedEvent, org: string, seq: number): AuditFacts 
     ...entityOf(e.streamId, e.data),
     data: redact(e.data),
   };
-}
-
-/** JSON with the keys of every object sorted (arrays keep their order): the same facts always give the same text. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const o = value as Record<string, unknown>;
-  const keys = Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
 }
 
 /** The canonical facts of an entry: its named fields only (prevHash and hash excluded), so extra fields cannot hide. */

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_AT, projectionSpec } from '@purser/testkit';
 import { AUDIT_ENTRIES, AUDIT_HEADS, AuditProjection } from './projection';
-import { ZERO_HASH, canonicalJson } from './entry';
+import { canonicalJson } from '@purser/core';
+import { ZERO_HASH } from './entry';
 import { verifyChain } from './chain';
 
 const A = 'org-a';

@@ -12,6 +12,7 @@ export * from './command-executor';
 export * from './group-commit';
 export * from './projection';
 export * from './money';
+export * from './canonical-json';
 export * from './periods';
 export * from './ids';
 export * from './clock';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { canonicalDecimal } from '@purser/core';
+import { canonicalDecimal, canonicalJson } from '@purser/core';
 import { UsageRecorded } from './events';
 
 /**
@@ -29,20 +29,6 @@ export function usageFingerprint(d: UsageRecorded['data']): string {
     attributes: d.attributes ?? {},
   };
   return createHash('sha256').update(canonicalJson(payload)).digest('hex');
-}
-
-/** JSON with object keys sorted at every level and no whitespace: one text per value. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    return `{${Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
 }
 
 /** A value in its canonical form, or as it is when it has none (a stored record is fingerprinted, never refused). */

@@ -1,5 +1,6 @@
 import { UsageRecorded } from './events';
-import { canonicalJson, usageFingerprint } from './fingerprint';
+import { canonicalJson } from '@purser/core';
+import { usageFingerprint } from './fingerprint';
 
 const data: UsageRecorded['data'] = {
   usageId: 'dup-1',
