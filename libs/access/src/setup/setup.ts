@@ -2,10 +2,9 @@ import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { CommandBus, CommandHandler, ICommandHandler } from '@nestjs/cqrs';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { CommandExecutor, SYSTEM_ACTOR, UnauthenticatedError, accepted } from '@purser/core';
 import { CreateOrg, CreateUser, DeleteOrg, DirectoryCommandResult } from '@purser/directory';
-import { CONFIG, LOGGER, PurserConfig, PurserLogger } from '@purser/platform';
+import { CONFIG, HeldSecret, LOGGER, PurserConfig, PurserLogger } from '@purser/platform';
 import { SetUp } from '../sign-in/commands';
 import { credentialDecider } from '../credentials/credential.decider';
 import { instanceDecider, setupDone } from './instance.decider';
@@ -32,7 +31,7 @@ export interface SetupResult extends TokenPair {
  */
 @Injectable()
 export class SetupToken implements OnApplicationBootstrap {
-  private digest: Buffer | null = null;
+  private token: HeldSecret | null = null;
 
   constructor(
     private readonly instance: Instance,
@@ -55,7 +54,7 @@ export class SetupToken implements OnApplicationBootstrap {
       token = `pst_${randomSecret()}`;
     mkdirSync(this.config.dataDir, { recursive: true });
     writeFileSync(this.path, `${token}\n`, { mode: 0o600 });
-    this.digest = sha256(token);
+    this.token = new HeldSecret(token);
     this.logger.warn(
       { setupToken: token, file: this.path },
       'this instance is not set up: POST /v1/setup with this one-time token creates the first org and its owner (the instance administrator)',
@@ -64,17 +63,13 @@ export class SetupToken implements OnApplicationBootstrap {
 
   /** Whether `token` is the setup token (constant time); false once setup is done. */
   matches(token: string): boolean {
-    return this.digest !== null && timingSafeEqual(sha256(token), this.digest);
+    return this.token?.matches(token) ?? false;
   }
 
   spend(): void {
-    this.digest = null;
+    this.token = null;
     rmSync(this.path, { force: true });
   }
-}
-
-function sha256(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
 }
 
 @CommandHandler(SetUp)

@@ -50,21 +50,37 @@ export function unauthenticated(problem = 'missing, malformed, expired or revoke
  * recovery when no administrator can sign in). Every change it makes carries the actor apiKey "break-glass".
  */
 export class BreakGlass {
-  private readonly digest: Buffer | null;
+  private readonly token: HeldSecret | null;
   static readonly ACTOR = { type: 'apiKey' as const, id: 'break-glass' };
 
   constructor(token: string | null) {
-    this.digest = token ? sha256(token) : null;
+    this.token = token ? new HeldSecret(token) : null;
   }
 
   get enabled(): boolean {
-    return this.digest !== null;
+    return this.token !== null;
   }
 
   /** The principal when `credential` is the break-glass token, else null (compared in constant time). */
   match(credential: string): Principal | null {
-    if (!this.digest || !timingSafeEqual(sha256(credential), this.digest)) return null;
+    if (!this.token?.matches(credential)) return null;
     return { actor: { ...BreakGlass.ACTOR }, orgId: null, instanceAdmin: true, via: 'breakGlass' };
+  }
+}
+
+/**
+ * One configured secret (the break-glass token, the setup token), kept in memory only as its SHA-256 digest and
+ * compared in constant time: equal-length digests, so neither the content nor the length leaks through timing.
+ */
+export class HeldSecret {
+  private readonly digest: Buffer;
+
+  constructor(secret: string) {
+    this.digest = sha256(secret);
+  }
+
+  matches(candidate: string): boolean {
+    return timingSafeEqual(sha256(candidate), this.digest);
   }
 }
 
