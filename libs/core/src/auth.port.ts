@@ -32,6 +32,8 @@ export interface Principal {
   sessionId?: string;
   /** An API key's scopes (the permissions issue narrows the owner's permissions to them). */
   scopes?: readonly string[];
+  /** An API key's owner, as the authenticator read it (so authorization need not read the key again). */
+  keyOwner?: { type: 'user' | 'team'; id: string };
 }
 
 /** Establishes who is calling, or throws UnauthenticatedError (401). */

@@ -129,6 +129,7 @@ export class ApiKeys extends ApiKeyVerifier {
       instanceAdmin: false,
       via: 'apiKey',
       scopes: s.scopes,
+      keyOwner: { type: s.owner.type, id: s.owner.id },
     };
   }
 

@@ -5,6 +5,7 @@ import { TenantAuthorizer } from '@purser/platform';
 import { apiKeyDecider } from '../api-keys/api-key.decider';
 import { ApiKeys } from '../api-keys/api-keys';
 import { AccessStreams } from '../streams';
+import { ApiKeyOwner } from '../events';
 import { DEFAULT_TEAM_KEY_ROLE, DEFAULT_USER_ROLE, OWNER_ROLE, SELF, anyGrantCovers } from './catalogue';
 import {
   AclEntry,
@@ -94,7 +95,14 @@ export class Rbac {
    * The roles and ACL entries a principal of the org holds (nothing for a principal of another org or none at all),
    * now or at `asOf`: the roles stream, the user's memberships, the API key and the team tree as they were then.
    */
-  async holdings(orgId: string, who: RolePrincipal, state?: RolesState, asOf?: string): Promise<Holdings> {
+  async holdings(
+    orgId: string,
+    who: RolePrincipal,
+    state?: RolesState,
+    asOf?: string,
+    /** For an API key principal: its owner and scopes as the authenticator just read them (now, not asOf). */
+    knownKey?: { owner: ApiKeyOwner; scopes: readonly string[] },
+  ): Promise<Holdings> {
     const s = state ?? (await this.roles(orgId, asOf));
     const roles: Holding[] = [];
     const principals: AclPrincipal[] = [];
@@ -126,8 +134,9 @@ export class Rbac {
     if (who.type === 'user') await ofUser(who.id);
     else if (who.type === 'team') assigned(who);
     else {
-      const key =
-        asOf === undefined
+      const key = knownKey
+        ? { keyId: who.id, orgId, ...knownKey }
+        : asOf === undefined
           ? await this.apiKeys.state(who.id)
           : (await this.executor.load(AccessStreams.apiKey(who.id), apiKeyDecider, asOf)).state;
       if (key.keyId !== null && key.orgId === orgId && key.owner) {
@@ -152,7 +161,17 @@ export class Rbac {
   async holdingsOf(principal: Principal, orgId: string): Promise<Holdings> {
     if (principal.instanceAdmin) return { ...nothing(), all: true };
     if (principal.orgId !== orgId || principal.actor.type === 'system') return nothing();
-    return this.holdings(orgId, { type: principal.actor.type, id: principal.actor.id });
+    const known =
+      principal.via === 'apiKey' && principal.keyOwner
+        ? { owner: principal.keyOwner, scopes: principal.scopes ?? [] }
+        : undefined;
+    return this.holdings(
+      orgId,
+      { type: principal.actor.type, id: principal.actor.id },
+      undefined,
+      undefined,
+      known,
+    );
   }
 
   /** The holdings whose scope covers the target. */
